@@ -1,0 +1,280 @@
+//! Incremental, zero-copy frame decoding.
+
+use std::fmt;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::{CloseCode, FrameHeader, OpCode, Role, RsvBits, apply_mask};
+
+/// The default limit on one frame's payload: 16 MiB.
+pub const DEFAULT_MAX_PAYLOAD_LEN: u64 = 16 << 20;
+
+/// The largest payload a control frame may carry (RFC 6455 §5.5).
+pub const MAX_CONTROL_PAYLOAD_LEN: u64 = 125;
+
+/// One decoded frame: its header and its unmasked payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The header as received; `mask` still holds the key the frame arrived with.
+    pub header: FrameHeader,
+    /// The payload, already unmasked. It shares memory with the input buffer it was split
+    /// from: no byte was copied.
+    pub payload: Bytes,
+}
+
+/// An incremental frame decoder.
+///
+/// Feed it the bytes received so far; it splits whole frames off the front of the buffer
+/// and unmasks their payloads in place. Any split of the input, down to one byte at a time,
+/// yields the same frames. Each header is validated as soon as its bytes are there, before
+/// any of its payload is waited for, so a frame that breaks a rule or the size limit is
+/// refused without buffering it.
+///
+/// The decoder checks single frames only. Message-level rules (continuation order, UTF-8,
+/// close payloads) belong to the connection layer above.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use ws_frame::{Decoder, OpCode, Role};
+///
+/// let mut decoder = Decoder::new(Role::Client);
+/// let mut input = BytesMut::from(&[0x81, 0x05, b'H', b'e'][..]);
+/// assert_eq!(decoder.decode(&mut input)?, None); // payload incomplete
+/// input.extend_from_slice(b"llo");
+/// let frame = decoder.decode(&mut input)?.expect("a whole frame");
+/// assert_eq!(frame.header.opcode, OpCode::TEXT);
+/// assert_eq!(&frame.payload[..], b"Hello");
+/// # Ok::<(), ws_frame::DecodeError>(())
+/// ```
+///
+/// After an error the byte stream cannot be resynchronised: fail the connection with
+/// [`DecodeError::close_code`].
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    role: Role,
+    max_payload_len: u64,
+    allowed_rsv: RsvBits,
+    /// A header already taken off the input whose payload has not fully arrived.
+    pending: Option<FrameHeader>,
+}
+
+impl Decoder {
+    /// A decoder for an endpoint of `role`: a server expects masked frames, a client
+    /// unmasked ones. No RSV bit is allowed and payloads are limited to
+    /// [`DEFAULT_MAX_PAYLOAD_LEN`].
+    pub fn new(role: Role) -> Decoder {
+        Decoder {
+            role,
+            max_payload_len: DEFAULT_MAX_PAYLOAD_LEN,
+            allowed_rsv: RsvBits::NONE,
+            pending: None,
+        }
+    }
+
+    /// Sets the largest frame payload accepted; a longer frame is refused from its header.
+    pub fn with_max_payload_len(mut self, max: u64) -> Decoder {
+        // Clamped so that every accepted length also fits in memory on this platform.
+        self.max_payload_len = max.min(usize::MAX as u64);
+        self
+    }
+
+    /// Sets which RSV bits may be set, i.e. those owned by negotiated extensions.
+    pub fn with_allowed_rsv(mut self, bits: RsvBits) -> Decoder {
+        self.allowed_rsv = bits;
+        self
+    }
+
+    /// The role this decoder was made for.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The largest frame payload accepted.
+    pub fn max_payload_len(&self) -> u64 {
+        self.max_payload_len
+    }
+
+    /// Takes the next whole frame off the front of `src`.
+    ///
+    /// Returns `Ok(None)` when `src` does not yet hold a whole frame; call again once more
+    /// bytes have been appended. A complete header is taken off `src` even when its payload
+    /// is still incomplete, so the caller need not keep it. The decoder never allocates:
+    /// growing `src` is left to the caller.
+    #[inline]
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        let header = match self.pending.take() {
+            Some(header) => header,
+            None => match self.parse_header(src)? {
+                Some((header, header_len)) => {
+                    src.advance(header_len);
+                    header
+                }
+                None => return Ok(None),
+            },
+        };
+        // Cannot truncate: `parse_header` refused anything over `max_payload_len`, which
+        // is at most `usize::MAX`.
+        let payload_len = header.payload_len as usize;
+        if src.len() < payload_len {
+            self.pending = Some(header);
+            return Ok(None);
+        }
+        let mut payload = src.split_to(payload_len);
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key);
+        }
+        Ok(Some(Frame {
+            header,
+            payload: payload.freeze(),
+        }))
+    }
+
+    /// How many payload bytes the frame in progress still needs, if one is in progress:
+    /// a hint for sizing the next read.
+    pub fn payload_bytes_needed(&self, src: &BytesMut) -> Option<u64> {
+        self.pending
+            .map(|header| header.payload_len.saturating_sub(src.len() as u64))
+    }
+
+    /// Parses and validates the header at the front of `src` without consuming it.
+    /// Returns the header and its encoded length, or `None` if it is incomplete.
+    #[inline]
+    fn parse_header(&self, src: &[u8]) -> Result<Option<(FrameHeader, usize)>, DecodeError> {
+        let &[first, second, ref rest @ ..] = src else {
+            return Ok(None);
+        };
+        // Everything the first two bytes can tell is checked before waiting for more.
+        let fin = first & 0x80 != 0;
+        let opcode = OpCode::from_bits(first);
+        if opcode.is_reserved() {
+            return Err(DecodeError::ReservedOpCode(opcode));
+        }
+        let rsv = RsvBits::from_first_byte(first);
+        let unexpected = rsv.difference(self.allowed_rsv);
+        if !unexpected.is_empty() {
+            return Err(DecodeError::UnexpectedRsvBits(unexpected));
+        }
+        if opcode.is_control() {
+            if !fin {
+                return Err(DecodeError::FragmentedControlFrame(opcode));
+            }
+            // 126 and 127 announce an extended length, itself over 125.
+            if u64::from(second & 0x7F) > MAX_CONTROL_PAYLOAD_LEN {
+                return Err(DecodeError::ControlFrameTooLong(opcode));
+            }
+        }
+        let masked = second & 0x80 != 0;
+        match (self.role, masked) {
+            (Role::Server, false) => return Err(DecodeError::UnmaskedFrame),
+            (Role::Client, true) => return Err(DecodeError::MaskedFrame),
+            _ => {}
+        }
+
+        let (payload_len, rest) = match second & 0x7F {
+            126 => match rest.split_first_chunk::<2>() {
+                Some((len, rest)) => (u64::from(u16::from_be_bytes(*len)), rest),
+                None => return Ok(None),
+            },
+            127 => match rest.split_first_chunk::<8>() {
+                Some((len, rest)) => (u64::from_be_bytes(*len), rest),
+                None => return Ok(None),
+            },
+            short => (u64::from(short), rest),
+        };
+        if payload_len >> 63 != 0 {
+            return Err(DecodeError::LengthOverflow);
+        }
+        if payload_len > self.max_payload_len {
+            return Err(DecodeError::PayloadTooLarge {
+                len: payload_len,
+                max: self.max_payload_len,
+            });
+        }
+        let mask = if masked {
+            match rest.first_chunk::<4>() {
+                Some(key) => Some(*key),
+                None => return Ok(None),
+            }
+        } else {
+            None
+        };
+        let header_len = src.len() - rest.len() + if masked { 4 } else { 0 };
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len,
+        };
+        Ok(Some((header, header_len)))
+    }
+}
+
+/// A frame that breaks RFC 6455 §5 or the decoder's limits.
+///
+/// Each variant names the rule; [`DecodeError::close_code`] gives the code to close with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The opcode is one RFC 6455 reserves (`0x3`–`0x7`, `0xB`–`0xF`).
+    ReservedOpCode(OpCode),
+    /// RSV bits are set that no negotiated extension owns.
+    UnexpectedRsvBits(RsvBits),
+    /// A control frame without FIN: control frames must not be fragmented.
+    FragmentedControlFrame(OpCode),
+    /// A control frame announcing a payload over 125 bytes.
+    ControlFrameTooLong(OpCode),
+    /// A server received an unmasked frame: clients must mask every frame.
+    UnmaskedFrame,
+    /// A client received a masked frame: servers must not mask.
+    MaskedFrame,
+    /// A 64-bit payload length with its most significant bit set.
+    LengthOverflow,
+    /// A payload longer than the configured limit.
+    PayloadTooLarge {
+        /// The length the header announced.
+        len: u64,
+        /// The configured limit.
+        max: u64,
+    },
+}
+
+impl DecodeError {
+    /// The close code to fail the connection with: 1009 for an over-limit payload, 1002
+    /// (protocol error) for the rest.
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            DecodeError::PayloadTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
+            _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::ReservedOpCode(op) => {
+                write!(f, "frame uses reserved opcode {:#x}", op.bits())
+            }
+            DecodeError::UnexpectedRsvBits(bits) => {
+                write!(f, "frame sets RSV bits {bits:?} that no extension negotiated")
+            }
+            DecodeError::FragmentedControlFrame(op) => {
+                write!(f, "{op} control frame is fragmented (FIN not set)")
+            }
+            DecodeError::ControlFrameTooLong(op) => {
+                write!(f, "{op} control frame payload is longer than 125 bytes")
+            }
+            DecodeError::UnmaskedFrame => f.write_str("client frame is not masked"),
+            DecodeError::MaskedFrame => f.write_str("server frame is masked"),
+            DecodeError::LengthOverflow => {
+                f.write_str("64-bit payload length has its most significant bit set")
+            }
+            DecodeError::PayloadTooLarge { len, max } => {
+                write!(f, "frame payload of {len} bytes exceeds the limit of {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
