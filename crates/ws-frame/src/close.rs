@@ -143,9 +143,15 @@ mod tests {
 
     #[test]
     fn names_and_display() {
-        assert_eq!(CloseCode::MESSAGE_TOO_BIG.to_string(), "1009 (message too big)");
+        assert_eq!(
+            CloseCode::MESSAGE_TOO_BIG.to_string(),
+            "1009 (message too big)"
+        );
         assert_eq!(CloseCode::from(4000).to_string(), "4000");
-        assert_eq!(format!("{:?}", CloseCode::NORMAL), "CloseCode(1000 normal closure)");
+        assert_eq!(
+            format!("{:?}", CloseCode::NORMAL),
+            "CloseCode(1000 normal closure)"
+        );
         assert_eq!(u16::from(CloseCode::GOING_AWAY), 1001);
     }
 }

@@ -257,7 +257,10 @@ impl fmt::Display for DecodeError {
                 write!(f, "frame uses reserved opcode {:#x}", op.bits())
             }
             DecodeError::UnexpectedRsvBits(bits) => {
-                write!(f, "frame sets RSV bits {bits:?} that no extension negotiated")
+                write!(
+                    f,
+                    "frame sets RSV bits {bits:?} that no extension negotiated"
+                )
             }
             DecodeError::FragmentedControlFrame(op) => {
                 write!(f, "{op} control frame is fragmented (FIN not set)")

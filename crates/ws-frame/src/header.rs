@@ -257,7 +257,14 @@ impl EncodedHeader {
     pub fn mask_key(&self) -> Option<[u8; 4]> {
         let masked = self.bytes[1] & 0x80 != 0;
         let end = usize::from(self.len);
-        masked.then(|| [self.bytes[end - 4], self.bytes[end - 3], self.bytes[end - 2], self.bytes[end - 1]])
+        masked.then(|| {
+            [
+                self.bytes[end - 4],
+                self.bytes[end - 3],
+                self.bytes[end - 2],
+                self.bytes[end - 1],
+            ]
+        })
     }
 }
 

@@ -46,6 +46,6 @@ mod opcode;
 pub use close::CloseCode;
 pub use decode::{DEFAULT_MAX_PAYLOAD_LEN, DecodeError, Decoder, Frame, MAX_CONTROL_PAYLOAD_LEN};
 pub use encode::{Encoder, MaskKeySource};
-pub use header::{EncodedHeader, FrameHeader, MAX_HEADER_LEN, RsvBits, Role};
+pub use header::{EncodedHeader, FrameHeader, MAX_HEADER_LEN, Role, RsvBits};
 pub use mask::{MaskBackend, apply_mask, apply_mask_at};
 pub use opcode::OpCode;

@@ -50,8 +50,13 @@ macro_rules! mask_loop {
 #[target_feature(enable = "sse2")]
 pub(super) unsafe fn sse2(buf: &mut [u8], key: [u8; 4]) {
     mask_loop!(
-        buf, key, __m128i, 16,
-        splat = _mm_set1_epi32, load = _mm_loadu_si128, store = _mm_storeu_si128,
+        buf,
+        key,
+        __m128i,
+        16,
+        splat = _mm_set1_epi32,
+        load = _mm_loadu_si128,
+        store = _mm_storeu_si128,
         xor = _mm_xor_si128
     );
 }
@@ -62,8 +67,13 @@ pub(super) unsafe fn sse2(buf: &mut [u8], key: [u8; 4]) {
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn avx2(buf: &mut [u8], key: [u8; 4]) {
     mask_loop!(
-        buf, key, __m256i, 32,
-        splat = _mm256_set1_epi32, load = _mm256_loadu_si256, store = _mm256_storeu_si256,
+        buf,
+        key,
+        __m256i,
+        32,
+        splat = _mm256_set1_epi32,
+        load = _mm256_loadu_si256,
+        store = _mm256_storeu_si256,
         xor = _mm256_xor_si256
     );
 }
@@ -74,8 +84,13 @@ pub(super) unsafe fn avx2(buf: &mut [u8], key: [u8; 4]) {
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn avx512(buf: &mut [u8], key: [u8; 4]) {
     mask_loop!(
-        buf, key, __m512i, 64,
-        splat = _mm512_set1_epi32, load = _mm512_loadu_si512, store = _mm512_storeu_si512,
+        buf,
+        key,
+        __m512i,
+        64,
+        splat = _mm512_set1_epi32,
+        load = _mm512_loadu_si512,
+        store = _mm512_storeu_si512,
         xor = _mm512_xor_si512
     );
 }
