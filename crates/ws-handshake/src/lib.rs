@@ -1,0 +1,69 @@
+//! The WebSocket opening handshake of RFC 6455 §4: the HTTP/1.1 upgrade, client and
+//! server, and the `CONNECT` step through an HTTP proxy.
+//!
+//! This crate does no I/O: it turns values into bytes to send and parses bytes received,
+//! so it fits any runtime. A client and a server, in memory:
+//!
+//! ```
+//! use ws_handshake::{ClientBuilder, ClientOutcome, Incoming, Limits};
+//!
+//! // The client writes its request.
+//! let client = ClientBuilder::new("ws://example.com/chat".parse()?)
+//!     .protocol("chat")
+//!     .protocol("superchat")
+//!     .build()?;
+//! let mut to_server = Vec::new();
+//! client.encode(&mut to_server);
+//!
+//! // The server parses it; it could arrive in any number of pieces.
+//! let (incoming, used) =
+//!     Incoming::parse(&to_server, &Limits::default())?.expect("a whole request");
+//! assert_eq!(used, to_server.len());
+//! let Incoming::Upgrade(upgrade) = incoming else {
+//!     panic!("a plain HTTP request");
+//! };
+//! assert_eq!(upgrade.request().uri(), "/chat");
+//!
+//! // It accepts, in its own order of preference, and sends a first frame at once.
+//! let mut to_client = Vec::new();
+//! upgrade
+//!     .accept()
+//!     .select_protocol(&["superchat", "chat"])
+//!     .encode(&mut to_client)?;
+//! to_client.extend_from_slice(b"\x81\x02hi");
+//!
+//! // The client checks the response; the frame after it is left for the frame decoder.
+//! let (outcome, used) = client.parse_response(&to_client)?.expect("a whole response");
+//! let ClientOutcome::Accepted(accepted) = outcome else {
+//!     panic!("the server declined");
+//! };
+//! assert_eq!(accepted.protocol.as_deref(), Some("superchat"));
+//! assert_eq!(&to_client[used..], b"\x81\x02hi");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The client side is [`ClientBuilder`], [`ClientHandshake`] and, through a proxy,
+//! [`ProxyConnect`]; the server side is [`Incoming`], [`UpgradeRequest`] and [`Accept`].
+//! Requests and responses are `http` crate types, so the handshake also works with a
+//! request or response that hyper or axum already parsed. Parsers take the bytes received
+//! so far and return `Ok(None)` until a whole head is there; anything the peer sends that
+//! breaks a rule or a [`Limits`] value is a [`RequestError`] or [`ResponseError`], and a
+//! caller's mistake is a [`UsageError`]. The [`grammar`] module parses
+//! `Sec-WebSocket-Extensions` and `Sec-WebSocket-Protocol` for the layers above.
+
+#![forbid(unsafe_code)]
+
+mod client;
+mod error;
+pub mod grammar;
+mod key;
+mod proxy;
+mod server;
+mod wire;
+
+pub use client::{Accepted, ClientBuilder, ClientHandshake, ClientOutcome};
+pub use error::{RequestError, ResponseError, UsageError};
+pub use key::accept_key;
+pub use proxy::{ProxyConnect, ProxyOutcome};
+pub use server::{Accept, Incoming, UpgradeRequest};
+pub use wire::{Limits, encode_response};

@@ -1,0 +1,235 @@
+//! The HTTP `CONNECT` exchange that opens a tunnel through a proxy (RFC 9110 §9.3.6).
+
+use http::header::{HOST, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use http::{Method, Request, Response, Uri, Version};
+
+use crate::error::{ResponseError, UsageError};
+use crate::key::basic_credentials;
+use crate::wire::{self, Limits, text_value};
+
+/// A client's `CONNECT` request to an HTTP proxy, and the check of the proxy's answer.
+///
+/// Once the proxy answers 2xx, the connection is a tunnel to the target: run TLS over it
+/// for `wss://`, then the WebSocket handshake.
+///
+/// ```
+/// use ws_handshake::{ProxyConnect, ProxyOutcome};
+///
+/// let connect = ProxyConnect::new(
+///     &"http://me:secret@proxy.example:3128".parse()?,
+///     &"wss://chat.example/room".parse()?,
+/// )?;
+/// let mut buf = Vec::new();
+/// connect.encode(&mut buf);
+/// assert!(buf.starts_with(b"CONNECT chat.example:443 HTTP/1.1\r\n"));
+///
+/// let reply = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03";
+/// let (outcome, used) = connect.parse_response(reply)?.expect("a whole response");
+/// assert!(matches!(outcome, ProxyOutcome::Connected(_)));
+/// assert_eq!(&reply[used..], b"\x16\x03\x03"); // the tunnel's first bytes
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProxyConnect {
+    request: Request<()>,
+    limits: Limits,
+}
+
+/// What the proxy answered.
+#[derive(Clone, Debug)]
+#[must_use]
+pub enum ProxyOutcome {
+    /// A 2xx: the tunnel is open, and what follows on the connection comes from the target.
+    Connected(Response<()>),
+    /// Any other status, e.g. 407 when credentials are missing or wrong. The body is as in
+    /// [`ClientOutcome::Rejected`](crate::ClientOutcome::Rejected).
+    Rejected(Response<Vec<u8>>),
+}
+
+impl ProxyConnect {
+    /// A `CONNECT` to the host and port of `target` (`ws://`, `wss://`, `http://` or
+    /// `https://`; the port defaults by scheme), through the proxy at `proxy` (`http://`
+    /// or `https://`). Credentials in the proxy URI's userinfo (`user:password@`,
+    /// percent-encoded) are sent as `Proxy-Authorization: Basic`.
+    pub fn new(proxy: &Uri, target: &Uri) -> Result<ProxyConnect, UsageError> {
+        match proxy.scheme_str() {
+            Some("http" | "https") => {}
+            other => {
+                return Err(UsageError::UnsupportedProxyScheme(
+                    other.unwrap_or("").into(),
+                ));
+            }
+        }
+        let port = match (target.port_u16(), target.scheme_str()) {
+            (Some(port), _) => port,
+            (None, Some("ws" | "http")) => 80,
+            (None, Some("wss" | "https")) => 443,
+            (None, other) => return Err(UsageError::UnsupportedScheme(other.unwrap_or("").into())),
+        };
+        let host = target
+            .host()
+            .filter(|h| !h.is_empty())
+            .ok_or(UsageError::MissingHost)?;
+        let authority = format!("{host}:{port}");
+
+        let mut request = Request::new(());
+        *request.method_mut() = Method::CONNECT;
+        *request.version_mut() = Version::HTTP_11;
+        // `host` came out of a valid URI, so `host:port` is a valid authority.
+        *request.uri_mut() =
+            Uri::try_from(authority.as_str()).map_err(|_| UsageError::MissingHost)?;
+        let headers = request.headers_mut();
+        headers.insert(HOST, text_value(HOST, &authority)?);
+        if let Some(userinfo) = userinfo(proxy) {
+            let credentials = basic_credentials(&percent_decode(userinfo));
+            headers.insert(
+                PROXY_AUTHORIZATION,
+                text_value(PROXY_AUTHORIZATION, &credentials)?,
+            );
+        }
+        Ok(ProxyConnect {
+            request,
+            limits: Limits::default(),
+        })
+    }
+
+    /// Adds a header, e.g. a `Proxy-Authorization` of another scheme.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ProxyConnect {
+        self.request.headers_mut().append(name, value);
+        self
+    }
+
+    /// Sets the limits on the proxy's response.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> ProxyConnect {
+        self.limits = limits;
+        self
+    }
+
+    /// The request, for clients that send it with an `http` library of their own.
+    pub fn request(&self) -> &Request<()> {
+        &self.request
+    }
+
+    /// Appends the request's bytes to `buf`.
+    pub fn encode(&self, buf: &mut Vec<u8>) {
+        wire::encode_request(&self.request, buf);
+    }
+
+    /// Parses the proxy's response at the front of `buf`, as
+    /// [`ClientHandshake::parse_response`](crate::ClientHandshake::parse_response) does:
+    /// `Ok(None)` until it is complete, then the outcome and the bytes it took.
+    pub fn parse_response(
+        &self,
+        buf: &[u8],
+    ) -> Result<Option<(ProxyOutcome, usize)>, ResponseError> {
+        let Some((head, head_len)) = wire::parse_response(buf, &self.limits)? else {
+            return Ok(None);
+        };
+        if head.status().is_success() {
+            return Ok(Some((ProxyOutcome::Connected(head), head_len)));
+        }
+        Ok(
+            wire::with_body(head, &buf[head_len..], self.limits.max_body).map(
+                |(response, body_len)| (ProxyOutcome::Rejected(response), head_len + body_len),
+            ),
+        )
+    }
+}
+
+/// The userinfo of `uri`'s authority (what precedes the last `@`), if any.
+fn userinfo(uri: &Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// Decodes `%XX` escapes (RFC 3986 §2.1); a `%` not followed by two hex digits stays as is.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| b == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(proxy: &str, target: &str) -> Result<ProxyConnect, UsageError> {
+        ProxyConnect::new(&proxy.parse().unwrap(), &target.parse().unwrap())
+    }
+
+    fn bytes(connect: &ProxyConnect) -> String {
+        let mut buf = Vec::new();
+        connect.encode(&mut buf);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn connect_without_credentials() {
+        let c = connect("http://proxy:3128", "ws://a.example/chat").unwrap();
+        assert_eq!(
+            bytes(&c),
+            "CONNECT a.example:80 HTTP/1.1\r\nhost: a.example:80\r\n\r\n"
+        );
+        let c = connect("https://proxy", "wss://[::1]:9443").unwrap();
+        assert!(bytes(&c).starts_with("CONNECT [::1]:9443 HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn credentials_are_percent_decoded() {
+        let c = connect("http://Aladdin:open%20sesame@proxy", "wss://a.example")
+            .unwrap()
+            .header(
+                HeaderName::from_static("x-trace"),
+                HeaderValue::from_static("1"),
+            );
+        assert_eq!(
+            bytes(&c),
+            "CONNECT a.example:443 HTTP/1.1\r\n\
+             host: a.example:443\r\n\
+             proxy-authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\
+             x-trace: 1\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn percent_decoding_keeps_stray_percents() {
+        assert_eq!(percent_decode("a%3Ab%zz%4"), b"a:b%zz%4");
+        assert_eq!(percent_decode("%e2%82%ac"), "€".as_bytes());
+    }
+
+    #[test]
+    fn each_misuse_is_refused() {
+        assert_eq!(
+            connect("socks5://proxy", "ws://a").unwrap_err(),
+            UsageError::UnsupportedProxyScheme("socks5".into())
+        );
+        assert_eq!(
+            connect("http://proxy", "ftp://a").unwrap_err(),
+            UsageError::UnsupportedScheme("ftp".into())
+        );
+        assert_eq!(
+            connect("http://proxy", "/x").unwrap_err(),
+            UsageError::UnsupportedScheme(String::new())
+        );
+    }
+}
