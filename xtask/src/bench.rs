@@ -1,7 +1,139 @@
 //! `cargo xtask bench`: run the criterion benches and print one summary table.
+//!
+//! Criterion leaves each result in `target/criterion/<group>/<function>/<parameter>/new/
+//! estimates.json`; the table reads the median time per iteration from there, so it always
+//! shows the run just made (a missing result prints as `-`).
 
-use crate::Result;
+use std::{fmt::Write as _, fs, path::PathBuf};
 
-pub(crate) fn run(_args: &[String]) -> Result {
-    Err("not written yet".into())
+use crate::{Result, cargo, project_root, run_step};
+
+/// Buffer sizes of the `mask` group, in bytes.
+const MASK_SIZES: [u64; 6] = [16, 125, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
+/// Implementations in the `mask` group, in table order.
+const MASK_FUNCTIONS: [&str; 8] = [
+    "apply_mask",
+    "avx512",
+    "avx2",
+    "sse2",
+    "portable",
+    "byte_loop",
+    "fastwebsockets",
+    "copy_from_slice",
+];
+/// Frames per iteration in the `decode` group.
+const DECODE_FRAMES: u64 = 10_000;
+const DECODE_FUNCTIONS: [&str; 4] = [
+    "ws_frame",
+    "tungstenite",
+    "fastwebsockets",
+    "bytes_split_floor",
+];
+
+pub(crate) fn run(args: &[String]) -> Result {
+    let mut bench = cargo();
+    bench.args(["bench", "--package", "ws-benches", "--"]);
+    bench.args(args);
+    run_step(bench)?;
+    print!("{}", report());
+    Ok(())
+}
+
+fn criterion_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
+        .join("criterion")
+}
+
+/// Median nanoseconds per iteration of one benchmark, if it has run.
+fn median_ns(group: &str, function: &str, parameter: u64) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(function)
+        .join(parameter.to_string())
+        .join("new/estimates.json");
+    let json = fs::read_to_string(path).ok()?;
+    // The file is criterion's own small, fixed-shape JSON: take the number after
+    // `"median":{…"point_estimate":` rather than pulling in a JSON parser.
+    let median = &json[json.find("\"median\"")?..];
+    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = value.find([',', '}'])?;
+    value[..end].trim().parse().ok()
+}
+
+fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> String {
+    match (numerator, denominator) {
+        (Some(n), Some(d)) if d > 0.0 => format!("{:.2}x", n / d),
+        _ => "-".into(),
+    }
+}
+
+fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn report() -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n## Masking throughput (GB/s, median)\n");
+    let _ = writeln!(
+        out,
+        "| size | {} | vs memcpy | vs fastwebsockets | vs byte loop |",
+        MASK_FUNCTIONS.join(" | ")
+    );
+    let _ = writeln!(
+        out,
+        "|---{}|---|---|---|",
+        "|---".repeat(MASK_FUNCTIONS.len())
+    );
+    for size in MASK_SIZES {
+        // Bytes per nanosecond is GB/s.
+        let rate = |function| median_ns("mask", function, size).map(|ns| size as f64 / ns);
+        let rates: Vec<String> = MASK_FUNCTIONS.iter().map(|f| number(rate(f), 2)).collect();
+        let best = rate("apply_mask");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            size_label(size),
+            rates.join(" | "),
+            ratio(best, rate("copy_from_slice")),
+            ratio(best, rate("fastwebsockets")),
+            ratio(best, rate("byte_loop")),
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Decoding {DECODE_FRAMES} masked 16-byte frames (M frames/s, median)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| {} | ws_frame vs tungstenite | ws_frame vs fastwebsockets |",
+        DECODE_FUNCTIONS.join(" | ")
+    );
+    let _ = writeln!(out, "|{}---|---|", "---|".repeat(DECODE_FUNCTIONS.len()));
+    // Frames per nanosecond times 1000 is millions of frames per second.
+    let rate = |function| {
+        median_ns("decode", function, DECODE_FRAMES).map(|ns| DECODE_FRAMES as f64 * 1e3 / ns)
+    };
+    let rates: Vec<String> = DECODE_FUNCTIONS
+        .iter()
+        .map(|f| number(rate(f), 1))
+        .collect();
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} |",
+        rates.join(" | "),
+        ratio(rate("ws_frame"), rate("tungstenite")),
+        ratio(rate("ws_frame"), rate("fastwebsockets")),
+    );
+    out
+}
+
+fn size_label(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
 }

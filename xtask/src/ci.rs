@@ -1,6 +1,10 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
 
-use crate::{Result, cargo, run_step};
+use crate::{Result, cargo, fuzz, run_step};
+
+/// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
+/// libFuzzer rebuilds from scratch, short enough to keep CI quick.
+const FUZZ_SMOKE_SECONDS: u64 = 15;
 
 pub(crate) fn run() -> Result {
     let mut fmt = cargo();
@@ -27,5 +31,5 @@ pub(crate) fn run() -> Result {
         .env("RUSTDOCFLAGS", "-D warnings");
     run_step(doc)?;
 
-    Ok(())
+    fuzz::smoke(None, FUZZ_SMOKE_SECONDS)
 }

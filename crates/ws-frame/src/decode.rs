@@ -4,7 +4,7 @@ use std::fmt;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::{CloseCode, FrameHeader, OpCode, Role, RsvBits, apply_mask};
+use crate::{CloseCode, FrameHeader, MAX_HEADER_LEN, OpCode, Role, RsvBits, apply_mask};
 
 /// The default limit on one frame's payload: 16 MiB.
 pub const DEFAULT_MAX_PAYLOAD_LEN: u64 = 16 << 20;
@@ -31,13 +31,14 @@ pub struct Frame {
 /// refused without buffering it.
 ///
 /// The decoder checks single frames only. Message-level rules (continuation order, UTF-8,
-/// close payloads) belong to the connection layer above.
+/// close payloads) belong to the connection layer above. It keeps no state between calls
+/// beyond its configuration: an incomplete frame simply stays in the buffer.
 ///
 /// ```
 /// use bytes::BytesMut;
 /// use ws_frame::{Decoder, OpCode, Role};
 ///
-/// let mut decoder = Decoder::new(Role::Client);
+/// let decoder = Decoder::new(Role::Client);
 /// let mut input = BytesMut::from(&[0x81, 0x05, b'H', b'e'][..]);
 /// assert_eq!(decoder.decode(&mut input)?, None); // payload incomplete
 /// input.extend_from_slice(b"llo");
@@ -49,13 +50,11 @@ pub struct Frame {
 ///
 /// After an error the byte stream cannot be resynchronised: fail the connection with
 /// [`DecodeError::close_code`].
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoder {
     role: Role,
     max_payload_len: u64,
     allowed_rsv: RsvBits,
-    /// A header already taken off the input whose payload has not fully arrived.
-    pending: Option<FrameHeader>,
 }
 
 impl Decoder {
@@ -67,14 +66,13 @@ impl Decoder {
             role,
             max_payload_len: DEFAULT_MAX_PAYLOAD_LEN,
             allowed_rsv: RsvBits::NONE,
-            pending: None,
         }
     }
 
     /// Sets the largest frame payload accepted; a longer frame is refused from its header.
     pub fn with_max_payload_len(mut self, max: u64) -> Decoder {
-        // Clamped so that every accepted length also fits in memory on this platform.
-        self.max_payload_len = max.min(usize::MAX as u64);
+        // Clamped so that every accepted frame, header included, fits in memory here.
+        self.max_payload_len = max.min((usize::MAX - MAX_HEADER_LEN) as u64);
         self
     }
 
@@ -96,44 +94,29 @@ impl Decoder {
 
     /// Takes the next whole frame off the front of `src`.
     ///
-    /// Returns `Ok(None)` when `src` does not yet hold a whole frame; call again once more
-    /// bytes have been appended. A complete header is taken off `src` even when its payload
-    /// is still incomplete, so the caller need not keep it. The decoder never allocates:
-    /// growing `src` is left to the caller.
+    /// Returns `Ok(None)` when `src` does not yet hold a whole frame, leaving it untouched;
+    /// call again once more bytes have been appended. The decoder never allocates: growing
+    /// `src` is left to the caller.
     #[inline]
-    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
-        let header = match self.pending.take() {
-            Some(header) => header,
-            None => match self.parse_header(src)? {
-                Some((header, header_len)) => {
-                    src.advance(header_len);
-                    header
-                }
-                None => return Ok(None),
-            },
+    pub fn decode(&self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
+        let Some((header, header_len)) = self.parse_header(src)? else {
+            return Ok(None);
         };
-        // Cannot truncate: `parse_header` refused anything over `max_payload_len`, which
-        // is at most `usize::MAX`.
-        let payload_len = header.payload_len as usize;
-        if src.len() < payload_len {
-            self.pending = Some(header);
+        // Cannot overflow: `parse_header` refused anything over `max_payload_len`, which
+        // leaves room for the header below `usize::MAX`.
+        let frame_len = header_len + header.payload_len as usize;
+        if src.len() < frame_len {
             return Ok(None);
         }
-        let mut payload = src.split_to(payload_len);
+        // One split per frame, header included: the header is then skipped on the frozen
+        // `Bytes`, which is cheaper than advancing `src` separately.
+        let mut frame = src.split_to(frame_len);
         if let Some(key) = header.mask {
-            apply_mask(&mut payload, key);
+            apply_mask(&mut frame[header_len..], key);
         }
-        Ok(Some(Frame {
-            header,
-            payload: payload.freeze(),
-        }))
-    }
-
-    /// How many payload bytes the frame in progress still needs, if one is in progress:
-    /// a hint for sizing the next read.
-    pub fn payload_bytes_needed(&self, src: &BytesMut) -> Option<u64> {
-        self.pending
-            .map(|header| header.payload_len.saturating_sub(src.len() as u64))
+        let mut payload = frame.freeze();
+        payload.advance(header_len);
+        Ok(Some(Frame { header, payload }))
     }
 
     /// Parses and validates the header at the front of `src` without consuming it.
@@ -144,32 +127,9 @@ impl Decoder {
             return Ok(None);
         };
         // Everything the first two bytes can tell is checked before waiting for more.
-        let fin = first & 0x80 != 0;
-        let opcode = OpCode::from_bits(first);
-        if opcode.is_reserved() {
-            return Err(DecodeError::ReservedOpCode(opcode));
+        if !self.first_two_bytes_valid(first, second) {
+            return Err(self.first_two_bytes_error(first, second));
         }
-        let rsv = RsvBits::from_first_byte(first);
-        let unexpected = rsv.difference(self.allowed_rsv);
-        if !unexpected.is_empty() {
-            return Err(DecodeError::UnexpectedRsvBits(unexpected));
-        }
-        if opcode.is_control() {
-            if !fin {
-                return Err(DecodeError::FragmentedControlFrame(opcode));
-            }
-            // 126 and 127 announce an extended length, itself over 125.
-            if u64::from(second & 0x7F) > MAX_CONTROL_PAYLOAD_LEN {
-                return Err(DecodeError::ControlFrameTooLong(opcode));
-            }
-        }
-        let masked = second & 0x80 != 0;
-        match (self.role, masked) {
-            (Role::Server, false) => return Err(DecodeError::UnmaskedFrame),
-            (Role::Client, true) => return Err(DecodeError::MaskedFrame),
-            _ => {}
-        }
-
         let (payload_len, rest) = match second & 0x7F {
             126 => match rest.split_first_chunk::<2>() {
                 Some((len, rest)) => (u64::from(u16::from_be_bytes(*len)), rest),
@@ -181,32 +141,73 @@ impl Decoder {
             },
             short => (u64::from(short), rest),
         };
-        if payload_len >> 63 != 0 {
-            return Err(DecodeError::LengthOverflow);
-        }
         if payload_len > self.max_payload_len {
-            return Err(DecodeError::PayloadTooLarge {
-                len: payload_len,
-                max: self.max_payload_len,
+            return Err(if payload_len >> 63 != 0 {
+                DecodeError::LengthOverflow
+            } else {
+                DecodeError::PayloadTooLarge {
+                    len: payload_len,
+                    max: self.max_payload_len,
+                }
             });
         }
-        let mask = if masked {
-            match rest.first_chunk::<4>() {
-                Some(key) => Some(*key),
+        let (mask, rest) = if second & 0x80 != 0 {
+            match rest.split_first_chunk::<4>() {
+                Some((key, rest)) => (Some(*key), rest),
                 None => return Ok(None),
             }
         } else {
-            None
+            (None, rest)
         };
-        let header_len = src.len() - rest.len() + if masked { 4 } else { 0 };
         let header = FrameHeader {
-            fin,
-            rsv,
-            opcode,
+            fin: first & 0x80 != 0,
+            rsv: RsvBits::from_first_byte(first),
+            opcode: OpCode::from_bits(first),
             mask,
             payload_len,
         };
-        Ok(Some((header, header_len)))
+        Ok(Some((header, src.len() - rest.len())))
+    }
+
+    /// One branch-free test of every rule the first two header bytes can break; the hot
+    /// path of decoding many small frames.
+    #[inline]
+    fn first_two_bytes_valid(&self, first: u8, second: u8) -> bool {
+        /// Bit `n` is set when opcode `n` is defined: 0x0–0x2 and 0x8–0xA.
+        const DEFINED_OPCODES: u16 = 0b0000_0111_0000_0111;
+        let opcode_defined = DEFINED_OPCODES >> (first & 0x0F) & 1 != 0;
+        let rsv_allowed = RsvBits::from_first_byte(first)
+            .difference(self.allowed_rsv)
+            .is_empty();
+        let expected_mask_bit = match self.role {
+            Role::Server => 0x80,
+            Role::Client => 0,
+        };
+        let mask_as_expected = second & 0x80 == expected_mask_bit;
+        // A control frame must be final and its 7-bit length must not announce more.
+        let is_control = first & 0x08 != 0;
+        let control_ok = first & 0x80 != 0 && u64::from(second & 0x7F) <= MAX_CONTROL_PAYLOAD_LEN;
+        opcode_defined & rsv_allowed & mask_as_expected & (!is_control | control_ok)
+    }
+
+    /// Which rule the first two bytes break, checked in a fixed order.
+    #[cold]
+    fn first_two_bytes_error(&self, first: u8, second: u8) -> DecodeError {
+        let opcode = OpCode::from_bits(first);
+        let unexpected_rsv = RsvBits::from_first_byte(first).difference(self.allowed_rsv);
+        if opcode.is_reserved() {
+            DecodeError::ReservedOpCode(opcode)
+        } else if !unexpected_rsv.is_empty() {
+            DecodeError::UnexpectedRsvBits(unexpected_rsv)
+        } else if opcode.is_control() && first & 0x80 == 0 {
+            DecodeError::FragmentedControlFrame(opcode)
+        } else if opcode.is_control() && u64::from(second & 0x7F) > MAX_CONTROL_PAYLOAD_LEN {
+            DecodeError::ControlFrameTooLong(opcode)
+        } else if self.role == Role::Server {
+            DecodeError::UnmaskedFrame
+        } else {
+            DecodeError::MaskedFrame
+        }
     }
 }
 

@@ -81,7 +81,7 @@ fn roundtrip(
     points.extend([0, wire.len()]);
     points.sort_unstable();
 
-    let mut decoder = Decoder::new(sender.peer()).with_allowed_rsv(RsvBits::ALL);
+    let decoder = Decoder::new(sender.peer()).with_allowed_rsv(RsvBits::ALL);
     let mut buf = BytesMut::new();
     let mut decoded = Vec::new();
     for pair in points.windows(2) {
@@ -135,7 +135,7 @@ proptest! {
         max in 0u64..1024,
     ) {
         let role = if server { Role::Server } else { Role::Client };
-        let mut decoder = Decoder::new(role).with_max_payload_len(max);
+        let decoder = Decoder::new(role).with_max_payload_len(max);
         let mut buf = BytesMut::from(&bytes[..]);
         let mut previous = buf.len() + 1;
         while let Ok(Some(frame)) = decoder.decode(&mut buf) {

@@ -187,15 +187,18 @@ impl MaskBackend {
 /// Word-at-a-time masking with no `unsafe` and no SIMD intrinsics.
 #[inline]
 fn portable(buf: &mut [u8], key: [u8; 4]) {
-    let key_word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    // Both halves equal, so this is the key twice over in either byte order.
+    let key_word = u64::from(u32::from_ne_bytes(key)) * 0x1_0000_0001;
     let (words, tail) = buf.as_chunks_mut::<8>();
     for word in words {
         *word = (u64::from_ne_bytes(*word) ^ key_word).to_ne_bytes();
     }
-    // Every word is a multiple of 4 bytes, so the tail starts at key[0] again.
-    for (byte, k) in tail.iter_mut().zip(key.iter().cycle()) {
+    // Words are multiples of 4 bytes, so the tail starts at key[0] again.
+    let (half_word, bytes) = tail.as_chunks_mut::<4>();
+    if let Some(half_word) = half_word.first_mut() {
+        *half_word = (u32::from_ne_bytes(*half_word) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+    }
+    for (byte, k) in bytes.iter_mut().zip(key) {
         *byte ^= k;
     }
 }
