@@ -23,7 +23,9 @@ fn parse_in_pieces(input: &[u8], piece_len: usize, limits: &Limits) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [config, piece_len, input @ ..] = data else { return };
+    let [config, piece_len, input @ ..] = data else {
+        return;
+    };
     // Small limits half the time, so that every limit is reached often.
     let mut limits = Limits::default();
     if config & 1 == 1 {
@@ -34,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
 
     let whole = Incoming::parse(input, &limits);
     let pieces = parse_in_pieces(input, usize::from(*piece_len).max(1), &limits);
-    assert_eq!(format!("{whole:?}"), pieces, "result depends on how the input was split");
+    assert_eq!(
+        format!("{whole:?}"),
+        pieces,
+        "result depends on how the input was split"
+    );
 
     let mut reply = Vec::new();
     match whole {
@@ -47,7 +53,9 @@ fuzz_target!(|data: &[u8]| {
                 for extension in extensions {
                     accept = accept.extension(extension);
                 }
-                accept.encode(&mut reply).expect("accepting what was offered is valid");
+                accept
+                    .encode(&mut reply)
+                    .expect("accepting what was offered is valid");
             }
         }
         Ok(None) => {}

@@ -36,7 +36,9 @@ fn parse_in_pieces<T: std::fmt::Debug, E: std::fmt::Debug>(
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [config, piece_len, input @ ..] = data else { return };
+    let [config, piece_len, input @ ..] = data else {
+        return;
+    };
     let piece_len = usize::from(*piece_len).max(1);
     let mut limits = Limits::default();
     if config & 1 == 1 {
@@ -61,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
 
     let parse = |buf: &[u8]| client.parse_response(buf);
     let whole = format!("{:?}", parse(&input));
-    assert_eq!(whole, parse_in_pieces(&input, piece_len, parse), "split changed the result");
+    assert_eq!(
+        whole,
+        parse_in_pieces(&input, piece_len, parse),
+        "split changed the result"
+    );
 
     let proxy = ProxyConnect::new(
         &"http://user:pw@proxy:3128".parse().expect("a valid URI"),
@@ -71,5 +77,9 @@ fuzz_target!(|data: &[u8]| {
     .limits(limits);
     let parse = |buf: &[u8]| proxy.parse_response(buf);
     let whole = format!("{:?}", parse(&input));
-    assert_eq!(whole, parse_in_pieces(&input, piece_len, parse), "split changed the result");
+    assert_eq!(
+        whole,
+        parse_in_pieces(&input, piece_len, parse),
+        "split changed the result"
+    );
 });

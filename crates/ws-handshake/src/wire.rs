@@ -66,9 +66,12 @@ pub(crate) fn parse_request(
         .iter()
         .position(|&b| matches!(b, b'\r' | b'\n'))
         .unwrap_or(line.len());
-    let line_too_long = line_len > limits.max_request_line;
-    let visible = if line_too_long {
-        leading.saturating_add(limits.max_request_line)
+    // The parser sees only the bytes the tighter limit allows, so the same limit is hit
+    // whatever the split; an overlong line binds once it has passed its own limit.
+    let line_cap = leading.saturating_add(limits.max_request_line);
+    let line_binds = line_len > limits.max_request_line && line_cap <= limits.max_head_bytes;
+    let visible = if line_binds {
+        line_cap
     } else {
         limits.max_head_bytes
     };
@@ -82,17 +85,17 @@ pub(crate) fn parse_request(
     })?;
     let head_len = match status {
         httparse::Status::Complete(len) => len,
-        httparse::Status::Partial if line_too_long => {
+        httparse::Status::Partial if buf.len() <= view.len() => return Ok(None),
+        httparse::Status::Partial if line_binds => {
             return Err(RequestError::RequestLineTooLong {
                 max: limits.max_request_line,
             });
         }
-        httparse::Status::Partial if buf.len() > view.len() => {
+        httparse::Status::Partial => {
             return Err(RequestError::HeadTooLarge {
                 max: limits.max_head_bytes,
             });
         }
-        httparse::Status::Partial => return Ok(None),
     };
     // A complete head has all of these; httparse sets them as it goes.
     let (Some(method), Some(path), Some(version)) = (parsed.method, parsed.path, parsed.version)
@@ -354,6 +357,20 @@ mod tests {
         assert_eq!(
             parse_request(b"GET / HTTP/1.1\r\nA: 1234567890123456789012345", &limits).unwrap_err(),
             (RequestError::HeadTooLarge { max: 40 })
+        );
+        // Empty lines before the request line count towards the head, not the line.
+        let limits = Limits {
+            max_head_bytes: 8,
+            max_request_line: 2,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_request(b"\r\n\r\n\r\n\r\n\r\nGET", &limits).unwrap_err(),
+            RequestError::HeadTooLarge { max: 8 }
+        );
+        assert_eq!(
+            parse_request(b"\r\nGET /", &limits).unwrap_err(),
+            RequestError::RequestLineTooLong { max: 2 }
         );
         // Exactly at the limits is fine.
         let limits = Limits {

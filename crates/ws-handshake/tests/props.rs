@@ -53,14 +53,15 @@ fn header_line() -> impl Strategy<Value = String> {
 /// A request or response head built from plausible parts, then perhaps damaged.
 fn head(start_lines: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
     (
+        prop::sample::select(&["", "\r\n", "\n\r\n\r\n\r\n\r\n"][..]),
         prop::sample::select(start_lines),
         proptest::collection::vec(header_line(), 0..10),
         proptest::collection::vec(any::<u8>(), 0..8),
         proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
     )
-        .prop_map(|(start, headers, tail, damage)| {
-            let mut bytes =
-                format!("{start}\r\n{}\r\n", headers.join("\r\n") + "\r\n").into_bytes();
+        .prop_map(|(empty_lines, start, headers, tail, damage)| {
+            let headers: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+            let mut bytes = format!("{empty_lines}{start}\r\n{headers}\r\n").into_bytes();
             bytes.extend_from_slice(&tail);
             if let Some((at, byte)) = damage {
                 let at = at.index(bytes.len());
