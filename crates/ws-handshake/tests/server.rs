@@ -235,6 +235,23 @@ fn each_limit_has_its_status() {
 }
 
 #[test]
+fn non_ascii_where_tokens_are_required_is_refused() {
+    let mut text = edited("", "").into_bytes();
+    let at = text.len() - 2;
+    text.splice(at..at, b"Sec-WebSocket-Protocol: ch\xffat\r\n".iter().copied());
+    assert_eq!(
+        parse(&text).unwrap_err(),
+        RequestError::InvalidProtocolHeader(GrammarError::UnexpectedByte { at: 2 })
+    );
+    let mut text = edited("", "").into_bytes();
+    text.splice(at..at, "Sec-WebSocket-Extensions: dé\r\n".bytes());
+    assert_eq!(
+        parse(&text).unwrap_err(),
+        RequestError::InvalidExtensionHeader(GrammarError::UnexpectedByte { at: 1 })
+    );
+}
+
+#[test]
 fn headers_http_cannot_hold_are_refused() {
     // httparse takes any token as a name, but `http` caps names at 64 KiB.
     let long_name = edited("", &format!("{}: 1\r\n", "x".repeat(70_000)));
