@@ -238,7 +238,10 @@ fn each_limit_has_its_status() {
 fn non_ascii_where_tokens_are_required_is_refused() {
     let mut text = edited("", "").into_bytes();
     let at = text.len() - 2;
-    text.splice(at..at, b"Sec-WebSocket-Protocol: ch\xffat\r\n".iter().copied());
+    text.splice(
+        at..at,
+        b"Sec-WebSocket-Protocol: ch\xffat\r\n".iter().copied(),
+    );
     assert_eq!(
         parse(&text).unwrap_err(),
         RequestError::InvalidProtocolHeader(GrammarError::UnexpectedByte { at: 2 })
