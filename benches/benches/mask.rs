@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ws_frame::{MaskBackend, apply_mask};
 
-const SIZES: [usize; 6] = [16, 125, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
+const SIZES: [usize; 8] = [16, 125, 256, 512, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// What a straightforward implementation writes.

@@ -1,6 +1,10 @@
 //! `cargo xtask bench`: run the criterion benches and print one summary table.
 //!
-//! Criterion leaves each result in `target/criterion/<group>/<function>/<parameter>/new/
+//! Everything runs in the `bench` profile (fat LTO, one codegen unit); the decode benchmark
+//! runs a second time in `bench-no-lto`, as a default release build compiles it, because
+//! cross-crate inlining changes both our figure and tungstenite's.
+//!
+//! Criterion leaves each result in `<criterion home>/<group>/<function>/<parameter>/new/
 //! estimates.json`; the table reads the median time per iteration from there, so it always
 //! shows the run just made (a missing result prints as `-`).
 
@@ -9,7 +13,7 @@ use std::{fmt::Write as _, fs, path::PathBuf};
 use crate::{Result, cargo, project_root, run_step};
 
 /// Buffer sizes of the `mask` group, in bytes.
-const MASK_SIZES: [u64; 6] = [16, 125, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
+const MASK_SIZES: [u64; 8] = [16, 125, 256, 512, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
 /// Implementations in the `mask` group, in table order.
 const MASK_FUNCTIONS: [&str; 8] = [
     "apply_mask",
@@ -30,25 +34,45 @@ const DECODE_FUNCTIONS: [&str; 4] = [
     "bytes_split_floor",
 ];
 
+/// Criterion's output directory for the `bench` profile.
+const LTO_HOME: &str = "criterion";
+/// Criterion's output directory for the `bench-no-lto` profile.
+const NO_LTO_HOME: &str = "criterion-no-lto";
+
 pub(crate) fn run(args: &[String]) -> Result {
     let mut bench = cargo();
-    bench.args(["bench", "--package", "ws-benches", "--"]);
-    bench.args(args);
+    bench
+        .args(["bench", "--package", "ws-benches", "--"])
+        .args(args)
+        .env("CRITERION_HOME", criterion_dir(LTO_HOME));
     run_step(bench)?;
+    let mut no_lto = cargo();
+    no_lto
+        .args([
+            "bench",
+            "--package",
+            "ws-benches",
+            "--profile",
+            "bench-no-lto",
+        ])
+        .args(["--bench", "decode", "--"])
+        .args(args)
+        .env("CRITERION_HOME", criterion_dir(NO_LTO_HOME));
+    run_step(no_lto)?;
     print!("{}", report());
     Ok(())
 }
 
-fn criterion_dir() -> PathBuf {
+fn criterion_dir(home: &str) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| project_root().join("target"))
-        .join("criterion")
+        .join(home)
 }
 
 /// Median nanoseconds per iteration of one benchmark, if it has run.
-fn median_ns(group: &str, function: &str, parameter: u64) -> Option<f64> {
-    let path = criterion_dir()
+fn median_ns(home: &str, group: &str, function: &str, parameter: u64) -> Option<f64> {
+    let path = criterion_dir(home)
         .join(group)
         .join(function)
         .join(parameter.to_string())
@@ -88,7 +112,8 @@ fn report() -> String {
     );
     for size in MASK_SIZES {
         // Bytes per nanosecond is GB/s.
-        let rate = |function| median_ns("mask", function, size).map(|ns| size as f64 / ns);
+        let rate =
+            |function| median_ns(LTO_HOME, "mask", function, size).map(|ns| size as f64 / ns);
         let rates: Vec<String> = MASK_FUNCTIONS.iter().map(|f| number(rate(f), 2)).collect();
         let best = rate("apply_mask");
         let _ = writeln!(
@@ -108,25 +133,32 @@ fn report() -> String {
     );
     let _ = writeln!(
         out,
-        "| {} | ws_frame vs tungstenite | ws_frame vs fastwebsockets |",
+        "| build | {} | ws_frame vs tungstenite | ws_frame vs fastwebsockets |",
         DECODE_FUNCTIONS.join(" | ")
     );
-    let _ = writeln!(out, "|{}---|---|", "---|".repeat(DECODE_FUNCTIONS.len()));
-    // Frames per nanosecond times 1000 is millions of frames per second.
-    let rate = |function| {
-        median_ns("decode", function, DECODE_FRAMES).map(|ns| DECODE_FRAMES as f64 * 1e3 / ns)
-    };
-    let rates: Vec<String> = DECODE_FUNCTIONS
-        .iter()
-        .map(|f| number(rate(f), 1))
-        .collect();
     let _ = writeln!(
         out,
-        "| {} | {} | {} |",
-        rates.join(" | "),
-        ratio(rate("ws_frame"), rate("tungstenite")),
-        ratio(rate("ws_frame"), rate("fastwebsockets")),
+        "|---|{}---|---|",
+        "---|".repeat(DECODE_FUNCTIONS.len())
     );
+    for (build, home) in [("fat LTO", LTO_HOME), ("no LTO", NO_LTO_HOME)] {
+        // Frames per nanosecond times 1000 is millions of frames per second.
+        let rate = |function| {
+            median_ns(home, "decode", function, DECODE_FRAMES)
+                .map(|ns| DECODE_FRAMES as f64 * 1e3 / ns)
+        };
+        let rates: Vec<String> = DECODE_FUNCTIONS
+            .iter()
+            .map(|f| number(rate(f), 1))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {build} | {} | {} | {} |",
+            rates.join(" | "),
+            ratio(rate("ws_frame"), rate("tungstenite")),
+            ratio(rate("ws_frame"), rate("fastwebsockets")),
+        );
+    }
     out
 }
 

@@ -121,14 +121,36 @@ impl Decoder {
 
     /// Parses and validates the header at the front of `src` without consuming it.
     /// Returns the header and its encoded length, or `None` if it is incomplete.
+    ///
+    /// The rules are checked one by one in a fixed order; the branches predict perfectly
+    /// on valid traffic, and a branch-free variant measured slower.
     #[inline]
     fn parse_header(&self, src: &[u8]) -> Result<Option<(FrameHeader, usize)>, DecodeError> {
         let &[first, second, ref rest @ ..] = src else {
             return Ok(None);
         };
         // Everything the first two bytes can tell is checked before waiting for more.
-        if !self.first_two_bytes_valid(first, second) {
-            return Err(self.first_two_bytes_error(first, second));
+        let opcode = OpCode::from_bits(first);
+        if opcode.is_reserved() {
+            return Err(DecodeError::ReservedOpCode(opcode));
+        }
+        let rsv = RsvBits::from_first_byte(first);
+        let unexpected = rsv.difference(self.allowed_rsv);
+        if !unexpected.is_empty() {
+            return Err(DecodeError::UnexpectedRsvBits(unexpected));
+        }
+        if opcode.is_control() {
+            if first & 0x80 == 0 {
+                return Err(DecodeError::FragmentedControlFrame(opcode));
+            }
+            if u64::from(second & 0x7F) > MAX_CONTROL_PAYLOAD_LEN {
+                return Err(DecodeError::ControlFrameTooLong(opcode));
+            }
+        }
+        match (self.role, second & 0x80 != 0) {
+            (Role::Server, false) => return Err(DecodeError::UnmaskedFrame),
+            (Role::Client, true) => return Err(DecodeError::MaskedFrame),
+            _ => {}
         }
         let (payload_len, rest) = match second & 0x7F {
             126 => match rest.split_first_chunk::<2>() {
@@ -167,47 +189,6 @@ impl Decoder {
             payload_len,
         };
         Ok(Some((header, src.len() - rest.len())))
-    }
-
-    /// One branch-free test of every rule the first two header bytes can break; the hot
-    /// path of decoding many small frames.
-    #[inline]
-    fn first_two_bytes_valid(&self, first: u8, second: u8) -> bool {
-        /// Bit `n` is set when opcode `n` is defined: 0x0–0x2 and 0x8–0xA.
-        const DEFINED_OPCODES: u16 = 0b0000_0111_0000_0111;
-        let opcode_defined = DEFINED_OPCODES >> (first & 0x0F) & 1 != 0;
-        let rsv_allowed = RsvBits::from_first_byte(first)
-            .difference(self.allowed_rsv)
-            .is_empty();
-        let expected_mask_bit = match self.role {
-            Role::Server => 0x80,
-            Role::Client => 0,
-        };
-        let mask_as_expected = second & 0x80 == expected_mask_bit;
-        // A control frame must be final and its 7-bit length must not announce more.
-        let is_control = first & 0x08 != 0;
-        let control_ok = first & 0x80 != 0 && u64::from(second & 0x7F) <= MAX_CONTROL_PAYLOAD_LEN;
-        opcode_defined & rsv_allowed & mask_as_expected & (!is_control | control_ok)
-    }
-
-    /// Which rule the first two bytes break, checked in a fixed order.
-    #[cold]
-    fn first_two_bytes_error(&self, first: u8, second: u8) -> DecodeError {
-        let opcode = OpCode::from_bits(first);
-        let unexpected_rsv = RsvBits::from_first_byte(first).difference(self.allowed_rsv);
-        if opcode.is_reserved() {
-            DecodeError::ReservedOpCode(opcode)
-        } else if !unexpected_rsv.is_empty() {
-            DecodeError::UnexpectedRsvBits(unexpected_rsv)
-        } else if opcode.is_control() && first & 0x80 == 0 {
-            DecodeError::FragmentedControlFrame(opcode)
-        } else if opcode.is_control() && u64::from(second & 0x7F) > MAX_CONTROL_PAYLOAD_LEN {
-            DecodeError::ControlFrameTooLong(opcode)
-        } else if self.role == Role::Server {
-            DecodeError::UnmaskedFrame
-        } else {
-            DecodeError::MaskedFrame
-        }
     }
 }
 

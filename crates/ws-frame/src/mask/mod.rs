@@ -15,8 +15,11 @@ mod neon;
 #[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
 mod x86;
 
-/// Below this length the portable code wins: no call, no feature check, no SIMD set-up.
-const SIMD_MIN_LEN: usize = 64;
+/// Below this length the portable code (which the compiler vectorises with the baseline
+/// SSE2/NEON) beats a call into the widest loop, whose set-up (feature check, alignment,
+/// tail hand-off) costs about 20 cycles: measured crossover between 256 and 512 bytes on
+/// the reference machine (`docs/performance.md`).
+const SIMD_MIN_LEN: usize = 512;
 
 /// XORs `buf` with the repeating `key`, masking or unmasking it in place.
 ///
@@ -113,14 +116,16 @@ impl MaskBackend {
         MaskBackend::Neon,
     ];
 
-    /// The fastest backend this CPU supports.
+    /// The backend [`apply_mask`] uses on this CPU: AVX2 where available (x86-64), else
+    /// SSE2; NEON on aarch64; the portable code elsewhere.
     #[inline]
     pub fn detect() -> MaskBackend {
         #[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return MaskBackend::Avx512;
-            }
+            // AVX2 before AVX-512: the loop is bound by one store per cycle, and on the
+            // reference machine (Zen 4, where 512-bit stores are split in two) AVX2 measured
+            // equal at 16 KiB and up and faster at 512 B–1 KiB; some Intel parts also
+            // lower their clock for 512-bit code. `MaskBackend::Avx512` stays available.
             if std::arch::is_x86_feature_detected!("avx2") {
                 return MaskBackend::Avx2;
             }
