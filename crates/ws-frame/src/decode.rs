@@ -99,10 +99,10 @@ impl Decoder {
     /// `src` is left to the caller.
     #[inline]
     pub fn decode(&self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
-        let Some((header, header_len)) = self.parse_header(src)? else {
+        let Some((header, header_len)) = self.peek_header(src)? else {
             return Ok(None);
         };
-        // Cannot overflow: `parse_header` refused anything over `max_payload_len`, which
+        // Cannot overflow: `peek_header` refused anything over `max_payload_len`, which
         // leaves room for the header below `usize::MAX`.
         let frame_len = header_len + header.payload_len as usize;
         if src.len() < frame_len {
@@ -119,13 +119,25 @@ impl Decoder {
         Ok(Some(Frame { header, payload }))
     }
 
-    /// Parses and validates the header at the front of `src` without consuming it.
-    /// Returns the header and its encoded length, or `None` if it is incomplete.
+    /// Parses and validates the header at the front of `src` without consuming anything:
+    /// the header and its encoded length, or `None` while it is incomplete.
     ///
-    /// The rules are checked one by one in a fixed order; the branches predict perfectly
-    /// on valid traffic, and a branch-free variant measured slower.
+    /// [`Decoder::decode`] uses this; call it directly to look at a frame whose payload is
+    /// still arriving, e.g. to validate the part of a text payload received so far (unmask
+    /// a copy of it with [`apply_mask_at`](crate::apply_mask_at)).
+    ///
+    /// ```
+    /// use ws_frame::{Decoder, OpCode, Role};
+    ///
+    /// let decoder = Decoder::new(Role::Client);
+    /// let (header, header_len) = decoder.peek_header(b"\x81\x7e\x01\x00Hel")?.unwrap();
+    /// assert_eq!((header.opcode, header.payload_len, header_len), (OpCode::TEXT, 256, 4));
+    /// # Ok::<(), ws_frame::DecodeError>(())
+    /// ```
+    // The rules are checked one by one in a fixed order: the branches predict perfectly on
+    // valid traffic, and a branch-free variant measured slower.
     #[inline]
-    fn parse_header(&self, src: &[u8]) -> Result<Option<(FrameHeader, usize)>, DecodeError> {
+    pub fn peek_header(&self, src: &[u8]) -> Result<Option<(FrameHeader, usize)>, DecodeError> {
         let &[first, second, ref rest @ ..] = src else {
             return Ok(None);
         };
