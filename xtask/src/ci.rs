@@ -1,6 +1,8 @@
 //! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
 
-use crate::{Result, cargo, fuzz, run_step};
+use std::process::Command;
+
+use crate::{Result, cargo, fuzz, project_root, run_step};
 
 /// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
 /// libFuzzer rebuilds from scratch, short enough to keep CI quick.
@@ -31,5 +33,41 @@ pub(crate) fn run() -> Result {
         .env("RUSTDOCFLAGS", "-D warnings");
     run_step(doc)?;
 
+    simd_variants()?;
+
     fuzz::smoke(None, FUZZ_SMOKE_SECONDS)
+}
+
+/// The masking code paths the main test run does not build: the portable fallback alone
+/// (`--cfg ws_frame_disable_simd`), and NEON, which is compiled and linted for aarch64 when
+/// that target's standard library is installed.
+fn simd_variants() -> Result {
+    let target_dir = project_root().join("target");
+    let mut portable = cargo();
+    portable
+        .args(["test", "--package", "ws-frame"])
+        .env("RUSTFLAGS", "--cfg ws_frame_disable_simd")
+        .env("CARGO_TARGET_DIR", target_dir.join("no-simd"));
+    run_step(portable)?;
+
+    const AARCH64: &str = "aarch64-unknown-linux-gnu";
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(AARCH64));
+    if !installed {
+        eprintln!("xtask: {AARCH64} not installed; NEON masking not checked");
+        return Ok(());
+    }
+    let mut neon = cargo();
+    neon.args([
+        "clippy",
+        "--package",
+        "ws-frame",
+        "--all-targets",
+        "--target",
+        AARCH64,
+    ])
+    .args(["--", "-D", "warnings"]);
+    run_step(neon)
 }

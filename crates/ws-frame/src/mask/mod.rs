@@ -271,6 +271,20 @@ mod tests {
     }
 
     #[test]
+    #[cfg(ws_frame_disable_simd)]
+    fn disabling_simd_leaves_only_the_portable_code() {
+        assert_eq!(MaskBackend::detect(), MaskBackend::Portable);
+        let simd = MaskBackend::ALL
+            .into_iter()
+            .filter(|b| *b != MaskBackend::Portable);
+        assert!(
+            simd.clone().all(|b| !b.is_available()),
+            "{:?}",
+            simd.collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn every_key_offset() {
         let key = [0x11, 0x22, 0x44, 0x88];
         for len in [0, 1, 3, 5, 63, 64, 65, 200] {
