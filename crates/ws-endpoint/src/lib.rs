@@ -1,0 +1,71 @@
+//! The WebSocket connection (RFC 6455) as a sans-IO state machine: one [`Endpoint`] type
+//! for a client or a server, covering the opening handshake, messages, fragmentation,
+//! control frames, the close handshake, heartbeat and limits. It does no I/O and reads no
+//! clock: the adapter passes bytes and `Instant`s in and takes events and bytes out.
+//!
+//! A client and a server in memory, completing the handshake and echoing a message:
+//!
+//! ```
+//! use std::time::Instant;
+//! use ws_endpoint::{Config, Endpoint, Event};
+//! use ws_handshake::ClientBuilder;
+//!
+//! let now = Instant::now();
+//! let mut client = Endpoint::client(
+//!     Config::default(),
+//!     ClientBuilder::new("ws://example.com/chat".parse()?),
+//!     now,
+//! )?;
+//! let mut config = Config::default();
+//! config.auto_accept = true; // accept every valid upgrade request
+//! let mut server = Endpoint::server(config, now);
+//!
+//! // The client says hello before the connection is even open: it is queued.
+//! client.send_text("hello")?;
+//!
+//! // Move bytes both ways until nothing more happens; echo what the server receives.
+//! let mut wire = Vec::new();
+//! let mut received = Vec::new();
+//! loop {
+//!     wire.clear();
+//!     client.poll_transmit(&mut wire);
+//!     server.receive(&wire, now);
+//!     while let Some(event) = server.poll_event() {
+//!         if let Event::Text(text) = event {
+//!             server.send_text(text)?; // the same bytes, not copied
+//!         }
+//!     }
+//!     wire.clear();
+//!     server.poll_transmit(&mut wire);
+//!     client.receive(&wire, now);
+//!     while let Some(event) = client.poll_event() {
+//!         received.push(event);
+//!     }
+//!     if client.transmit_len() == 0 && server.transmit_len() == 0 {
+//!         break;
+//!     }
+//! }
+//! assert!(matches!(&received[0], Event::Open(_)));
+//! assert!(matches!(&received[1], Event::Text(text) if text == "hello"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The call order is documented on [`Endpoint`]; the design, the limits and their defaults,
+//! the table of errors and close codes, and the seam for extensions are in
+//! `docs/endpoint.md`.
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod endpoint;
+mod error;
+mod event;
+mod extensions;
+mod transmit;
+mod utf8;
+
+pub use config::Config;
+pub use endpoint::{Endpoint, ReadyState};
+pub use error::{AcceptError, ConnectionError, SendError};
+pub use event::{CloseInfo, Event, Initiator, MessageKind, Opened, Utf8Bytes};
+pub use ws_frame::{CloseCode, Role};

@@ -1,0 +1,109 @@
+//! The outgoing byte queue: chunks of `Bytes` for vectored writes.
+//!
+//! Small frames are appended to one contiguous `tail` buffer (coalesced), so many small
+//! replies leave in one write; a large payload that needs no masking is queued as its own
+//! chunk after its header, so a server never copies it.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Payloads up to this size are copied into the coalescing buffer; larger ones are queued
+/// by reference. Copying a small payload is cheaper than an extra iovec and a refcount.
+pub(crate) const COALESCE_MAX: usize = 1024;
+
+#[derive(Debug, Default)]
+pub(crate) struct TransmitQueue {
+    /// Whole chunks, written before `tail`.
+    chunks: VecDeque<Bytes>,
+    /// The buffer small frames are appended to.
+    tail: BytesMut,
+    /// Total bytes queued.
+    len: usize,
+}
+
+impl TransmitQueue {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends bytes to the coalescing buffer.
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// The coalescing buffer, for encoders that write into it; call [`Self::grew`] after.
+    pub(crate) fn tail_mut(&mut self) -> &mut BytesMut {
+        &mut self.tail
+    }
+
+    /// Records that `n` bytes were written into [`Self::tail_mut`].
+    pub(crate) fn grew(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    /// Queues `payload` by reference after everything queued so far.
+    pub(crate) fn push_chunk(&mut self, payload: Bytes) {
+        if payload.len() <= COALESCE_MAX {
+            self.extend(&payload);
+            return;
+        }
+        if !self.tail.is_empty() {
+            let tail = self.tail.split().freeze();
+            self.chunks.push_back(tail);
+        }
+        self.len += payload.len();
+        self.chunks.push_back(payload);
+    }
+
+    /// The queued bytes, in order, as slices.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks
+            .iter()
+            .map(|c| &c[..])
+            .chain(std::iter::once(&self.tail[..]))
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Fills `slices` with the first queued chunks; returns how many were filled.
+    pub(crate) fn io_slices<'a>(&'a self, slices: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, chunk) in slices.iter_mut().zip(self.chunks()) {
+            *slot = IoSlice::new(chunk);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops the first `n` bytes (written out).
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            match self.chunks.front_mut() {
+                Some(front) if front.len() <= n => {
+                    n -= front.len();
+                    self.chunks.pop_front();
+                }
+                Some(front) => {
+                    front.advance(n);
+                    return;
+                }
+                None => {
+                    self.tail.advance(n);
+                    break;
+                }
+            }
+        }
+        if self.tail.is_empty() && self.tail.capacity() > 64 << 10 {
+            // Give back a buffer a burst grew, so an idle connection stays small.
+            self.tail = BytesMut::new();
+        }
+    }
+}
