@@ -1,0 +1,216 @@
+//! The per-connection compressor and decompressor of permessage-deflate.
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use crate::{Codec, INFLATE_CHUNK, MessageError};
+
+/// The end of a sync flush: an empty stored block's LEN and NLEN. A sender strips it from
+/// each message, a receiver appends it before inflating (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The compression options, fixed per connection.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Options {
+    pub(super) level: u32,
+    pub(super) min_size: usize,
+}
+
+/// One connection's deflate state. The compressor and decompressor are created on first
+/// use (an idle connection costs no window memory) and then reused for every message.
+pub(super) struct DeflateCodec {
+    options: Options,
+    /// Our compressor's window, in zlib's terms.
+    compress_bits: u8,
+    /// Whether we reset our compressor after each message (our `*_no_context_takeover`).
+    reset_compress: bool,
+    /// The window the peer compresses with, which our decompressor must cover.
+    inflate_bits: u8,
+    compressor: Option<Compress>,
+    decompressor: Option<Decompress>,
+    /// The peer ended its deflate stream (a block with BFINAL set) in this message; the
+    /// rest of the message is ignored and the stream restarts with the next one.
+    stream_ended: bool,
+}
+
+impl std::fmt::Debug for DeflateCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeflateCodec")
+            .field("options", &self.options)
+            .field("compress_bits", &self.compress_bits)
+            .field("reset_compress", &self.reset_compress)
+            .field("inflate_bits", &self.inflate_bits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// zlib cannot make a raw deflate stream with an 8-bit window, and flate2 accepts 9 to 15.
+/// 9 is safe where 8 was agreed: zlib never emits a distance over the window size minus
+/// 262 bytes (`MAX_DIST`), which is 250 for a 512-byte window, within the peer's 256.
+/// Inflating with a larger window than the peer's is always safe.
+fn zlib_bits(bits: Option<u8>) -> u8 {
+    bits.unwrap_or(15).clamp(9, 15)
+}
+
+impl DeflateCodec {
+    /// `ours` is the window we compress with and whether we reset after each message;
+    /// `theirs` the window the peer compresses with.
+    pub(super) fn new(
+        options: Options,
+        ours: Option<u8>,
+        reset_compress: bool,
+        theirs: Option<u8>,
+    ) -> DeflateCodec {
+        DeflateCodec {
+            options,
+            compress_bits: zlib_bits(ours),
+            reset_compress,
+            inflate_bits: zlib_bits(theirs),
+            compressor: None,
+            decompressor: None,
+            stream_ended: false,
+        }
+    }
+}
+
+impl Codec for DeflateCodec {
+    fn decode(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        max: usize,
+    ) -> Result<(), MessageError> {
+        let bits = self.inflate_bits;
+        let inflater = self
+            .decompressor
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let mut budget = Budget { max, used: 0 };
+        feed(inflater, &mut self.stream_ended, payload, out, &mut budget)?;
+        if fin {
+            if !self.stream_ended {
+                feed(inflater, &mut self.stream_ended, &TAIL, out, &mut budget)?;
+            }
+            // The peer's `*_no_context_takeover` needs nothing here: a peer that resets
+            // never refers back past its message, so our history is simply unused. Only a
+            // finished stream must be restarted for the next message.
+            if std::mem::take(&mut self.stream_ended) {
+                inflater.reset(false);
+            }
+        }
+        Ok(())
+    }
+
+    fn begin_outgoing(&mut self, len: Option<usize>, compress: bool) -> bool {
+        compress && len.is_none_or(|len| len >= self.options.min_size)
+    }
+
+    fn encode(&mut self, payload: &[u8], fin: bool, out: &mut Vec<u8>) -> Result<(), MessageError> {
+        let (level, bits) = (Compression::new(self.options.level), self.compress_bits);
+        let deflater = self
+            .compressor
+            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+        // A fragment that is not the last is not flushed: the compressor keeps what it
+        // has not emitted for the next one, and the ratio does not suffer.
+        let flush = if fin {
+            FlushCompress::Sync
+        } else {
+            FlushCompress::None
+        };
+        let start = out.len();
+        deflate(deflater, payload, out, flush)?;
+        if fin {
+            if out.len() == start {
+                // zlib skips a sync flush right after another with no input in between,
+                // so an empty message emits nothing. The stream is byte-aligned after the
+                // last flush, so this is what the flush would have left once stripped:
+                // the first byte of an empty stored block (§7.2.3.6).
+                out.push(0x00);
+            } else if out.ends_with(&TAIL) {
+                // A sync flush ends in the tail, within this call's output.
+                out.truncate(out.len() - TAIL.len());
+            } else {
+                let error = "sync flush did not end in 00 00 ff ff";
+                return Err(MessageError::Compress(error.into()));
+            }
+            if self.reset_compress {
+                deflater.reset();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How much one `decode` call may still append.
+struct Budget {
+    max: usize,
+    used: usize,
+}
+
+/// Inflates all of `input` into `out`, at most [`INFLATE_CHUNK`] bytes per step, failing as soon
+/// as the budget is exceeded: `out` never grows by more than `max + 1` bytes.
+fn feed(
+    inflater: &mut Decompress,
+    stream_ended: &mut bool,
+    mut input: &[u8],
+    out: &mut Vec<u8>,
+    budget: &mut Budget,
+) -> Result<(), MessageError> {
+    loop {
+        if *stream_ended {
+            // Bytes after a final block are ignored, as zlib-based peers do (RFC 7692
+            // §7.2.3.4 shows a padding byte there); they cannot produce output.
+            return Ok(());
+        }
+        // One byte over the budget is enough to know the message is too big.
+        let room = INFLATE_CHUNK.min((budget.max - budget.used).saturating_add(1));
+        let start = out.len();
+        out.resize(start + room, 0);
+        let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
+        let status = inflater.decompress(input, &mut out[start..], FlushDecompress::None);
+        let consumed = usize::try_from(inflater.total_in() - in_before).unwrap_or(usize::MAX);
+        let written = usize::try_from(inflater.total_out() - out_before).unwrap_or(usize::MAX);
+        out.truncate(start + written.min(room));
+        let status = status.map_err(|error| MessageError::Corrupt(error.to_string()))?;
+        input = input.get(consumed..).unwrap_or_default();
+        budget.used += written;
+        if budget.used > budget.max {
+            return Err(MessageError::TooBig);
+        }
+        match status {
+            Status::StreamEnd => *stream_ended = true,
+            // Done once the input is used up and the output did not fill the room (so
+            // nothing is pending), or when a step makes no progress at all.
+            Status::Ok | Status::BufError if written < room && input.is_empty() => return Ok(()),
+            Status::Ok | Status::BufError if consumed == 0 && written == 0 => {
+                return Err(MessageError::Corrupt("inflate made no progress".into()));
+            }
+            Status::Ok | Status::BufError => {}
+        }
+    }
+}
+
+/// Compresses all of `input` into `out` with `flush`, growing `out` as needed.
+fn deflate(
+    deflater: &mut Compress,
+    mut input: &[u8],
+    out: &mut Vec<u8>,
+    flush: FlushCompress,
+) -> Result<(), MessageError> {
+    loop {
+        out.reserve(INFLATE_CHUNK.min(input.len().saturating_add(64)));
+        let (in_before, out_before) = (deflater.total_in(), deflater.total_out());
+        deflater
+            .compress_vec(input, out, flush)
+            .map_err(|error| MessageError::Compress(error.to_string()))?;
+        let consumed = usize::try_from(deflater.total_in() - in_before).unwrap_or(usize::MAX);
+        let written = deflater.total_out() - out_before;
+        input = input.get(consumed..).unwrap_or_default();
+        // zlib's rule: the call is complete when it left output space unused.
+        if input.is_empty() && out.len() < out.capacity() {
+            return Ok(());
+        }
+        if consumed == 0 && written == 0 && out.len() < out.capacity() {
+            return Err(MessageError::Compress("deflate made no progress".into()));
+        }
+    }
+}
