@@ -9,7 +9,9 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use ws_frame::{CloseCode, Decoder, Encoder, Frame, FrameHeader, OpCode, Role, apply_mask_at};
+use ws_frame::{
+    CloseCode, DecodeError, Decoder, Encoder, Frame, FrameHeader, OpCode, Role, apply_mask_at,
+};
 use ws_handshake::{
     Accept, ClientBuilder, ClientHandshake, ClientOutcome, Incoming, UpgradeRequest, UsageError,
 };
@@ -1075,7 +1077,19 @@ impl Endpoint {
                 false
             }
             Err(error) => {
-                self.fail(error.into(), now);
+                let error = match error {
+                    // The decoder's limit is the smaller of the frame and message limits:
+                    // say which one the frame broke.
+                    DecodeError::PayloadTooLarge { len, .. }
+                        if !self.config.streaming_receive && len > self.config.max_message_size =>
+                    {
+                        ConnectionError::MessageTooBig {
+                            max: self.config.max_message_size,
+                        }
+                    }
+                    error => error.into(),
+                };
+                self.fail(error, now);
                 false
             }
         }

@@ -116,6 +116,8 @@ impl Pair {
         assert!(matches!(pair.server.events[..], [Event::Open(_)]));
         pair.client.events.clear();
         pair.server.events.clear();
+        pair.client.written.clear();
+        pair.server.written.clear();
         pair
     }
 
