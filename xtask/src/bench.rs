@@ -5,8 +5,9 @@
 //! cross-crate inlining changes both our figure and tungstenite's.
 //!
 //! Criterion leaves each result in `<criterion home>/<group>/<function>/<parameter>/new/
-//! estimates.json`; the table reads the median time per iteration from there, so it always
-//! shows the run just made (a missing result prints as `-`).
+//! estimates.json`; the table reads the median time per iteration from there. It shows the
+//! latest result of each benchmark: with a filter, the ones not selected keep their earlier
+//! figures (a benchmark that never ran prints as `-`).
 
 use std::{fmt::Write as _, fs, path::PathBuf};
 
@@ -100,16 +101,12 @@ fn number(value: Option<f64>, decimals: usize) -> String {
 fn report() -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\n## Masking throughput (GB/s, median)\n");
-    let _ = writeln!(
-        out,
-        "| size | {} | vs memcpy | vs fastwebsockets | vs byte loop |",
-        MASK_FUNCTIONS.join(" | ")
-    );
-    let _ = writeln!(
-        out,
-        "|---{}|---|---|---|",
-        "|---".repeat(MASK_FUNCTIONS.len())
-    );
+    let mask_columns = [
+        &["size"][..],
+        &MASK_FUNCTIONS,
+        &["vs memcpy", "vs fastwebsockets", "vs byte loop"],
+    ];
+    table_head(&mut out, &mask_columns.concat());
     for size in MASK_SIZES {
         // Bytes per nanosecond is GB/s.
         let rate =
@@ -131,16 +128,12 @@ fn report() -> String {
         out,
         "\n## Decoding {DECODE_FRAMES} masked 16-byte frames (M frames/s, median)\n"
     );
-    let _ = writeln!(
-        out,
-        "| build | {} | ws_frame vs tungstenite | ws_frame vs fastwebsockets |",
-        DECODE_FUNCTIONS.join(" | ")
-    );
-    let _ = writeln!(
-        out,
-        "|---|{}---|---|",
-        "---|".repeat(DECODE_FUNCTIONS.len())
-    );
+    let decode_columns = [
+        &["build"][..],
+        &DECODE_FUNCTIONS,
+        &["ws_frame vs tungstenite", "ws_frame vs fastwebsockets"],
+    ];
+    table_head(&mut out, &decode_columns.concat());
     for (build, home) in [("fat LTO", LTO_HOME), ("no LTO", NO_LTO_HOME)] {
         // Frames per nanosecond times 1000 is millions of frames per second.
         let rate = |function| {
@@ -160,6 +153,12 @@ fn report() -> String {
         );
     }
     out
+}
+
+/// A markdown table's header row and separator.
+fn table_head(out: &mut String, columns: &[&str]) {
+    let _ = writeln!(out, "| {} |", columns.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len()));
 }
 
 fn size_label(bytes: u64) -> String {
