@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{Result, cargo, fuzz, project_root, run_step};
+use crate::{Result, cargo, fuzz, interop, project_root, run_step};
 
 /// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
 /// libFuzzer rebuilds from scratch, short enough to keep CI quick.
@@ -32,6 +32,8 @@ pub(crate) fn run() -> Result {
     doc.args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings");
     run_step(doc)?;
+
+    interop::run()?;
 
     simd_variants()?;
 

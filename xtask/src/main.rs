@@ -5,6 +5,7 @@
 mod bench;
 mod ci;
 mod fuzz;
+mod interop;
 
 use std::{
     path::{Path, PathBuf},
@@ -15,10 +16,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci               the whole test suite: fmt, clippy, tests, docs, fuzz smoke run
+  ci               the whole test suite: fmt, clippy, tests, docs, interop, fuzz smoke run
   bench [FILTER]   criterion benchmarks, then one table of GB/s and ratios
   fuzz [TARGET] [SECONDS]
                    run a fuzz target (default: all, 60 s each) with cargo-fuzz
+  interop          permessage-deflate against Python websockets (venv in the target dir)
 ";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("interop") => interop::run(),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
