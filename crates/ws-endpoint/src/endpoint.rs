@@ -173,6 +173,8 @@ pub struct Endpoint {
     eof: bool,
     /// Input processing stopped because `max_queued_events` was reached.
     paused: bool,
+    /// The receive buffer's length after the last processing: more means new bytes.
+    rx_processed: usize,
     last_now: Instant,
 
     // Sending.
@@ -257,6 +259,7 @@ impl Endpoint {
             read_closed: false,
             eof: false,
             paused: false,
+            rx_processed: 0,
             last_now: now,
             pre_open: VecDeque::new(),
             pre_open_len: 0,
@@ -329,7 +332,7 @@ impl Endpoint {
     /// Processes the bytes appended to [`receive_buffer`](Endpoint::receive_buffer).
     pub fn handle_received(&mut self, now: Instant) {
         if self.state == ReadyState::Open
-            && !self.rx.is_empty()
+            && self.rx.len() > self.rx_processed
             && let Some(idle) = self.config.idle_timeout
         {
             self.timers[Timer::Idle as usize] = Some(now + idle);
@@ -966,6 +969,7 @@ impl Endpoint {
                 break;
             }
         }
+        self.rx_processed = self.rx.len();
         self.flush_pong();
     }
 

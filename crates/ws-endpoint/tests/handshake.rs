@@ -160,6 +160,11 @@ fn bad_request_gets_error_response() {
     );
     assert!(server.should_close_transport());
     assert!(!server.wants_read());
+    let response = http::Response::builder().status(400).body("").unwrap();
+    assert_eq!(
+        server.reject(&response, now),
+        Err(AcceptError::NoPendingRequest)
+    );
 }
 
 #[test]

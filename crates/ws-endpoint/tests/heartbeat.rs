@@ -129,6 +129,10 @@ fn idle_timeout() {
     let later = start + Duration::from_secs(20);
     server.receive(&masked(true, OpCode::BINARY, b"x"), later);
     assert_eq!(server.poll_timeout(), Some(later + Duration::from_secs(30)));
+    // No new bytes (only a partial frame left from before): not activity.
+    server.receive(&masked(true, OpCode::BINARY, b"y")[..3], later);
+    server.handle_received(later + Duration::from_secs(10));
+    assert_eq!(server.poll_timeout(), Some(later + Duration::from_secs(30)));
     server.handle_timeout(later + Duration::from_secs(29));
     assert_eq!(server.ready_state(), ReadyState::Open);
     server.handle_timeout(later + Duration::from_secs(30));
