@@ -258,7 +258,8 @@ impl Negotiated {
             }
             out.extend_from_slice(payload);
         }
-        self.received += out.len() - start;
+        // Saturating: a codec of another crate could have shrunk `out`.
+        self.received += out.len().saturating_sub(start);
         Ok(())
     }
 

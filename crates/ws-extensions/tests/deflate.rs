@@ -353,6 +353,13 @@ fn reference_before_any_data_is_corrupt() {
 }
 
 #[test]
+fn a_failing_compressor_closes_with_1011() {
+    // zlib does not fail on valid use, so this path is only reachable by construction.
+    let error = MessageError::Compress("deflate failed".into());
+    assert_eq!(error.close_code(), CloseCode::INTERNAL_ERROR);
+}
+
+#[test]
 fn rsv_bits_nobody_owns_fail_with_1002() {
     let (_, mut server) = pair(eager(DeflateParams::default()));
     let error = server.begin_incoming(RsvBits::RSV2).unwrap_err();
