@@ -11,7 +11,7 @@
 
 use std::{fmt::Write as _, fs, path::PathBuf};
 
-use crate::{Result, cargo, project_root, run_step};
+use crate::{Result, cargo, run_step, target_dir};
 
 /// Buffer sizes of the `mask` group, in bytes.
 const MASK_SIZES: [u64; 8] = [16, 125, 256, 512, 1024, 16 * 1024, 64 * 1024, 1024 * 1024];
@@ -65,10 +65,7 @@ pub(crate) fn run(args: &[String]) -> Result {
 }
 
 fn criterion_dir(home: &str) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"))
-        .join(home)
+    target_dir().join(home)
 }
 
 /// Median nanoseconds per iteration of one benchmark, if it has run.

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{Result, cargo, fuzz, interop, project_root, run_step};
+use crate::{Result, cargo, fuzz, interop, run_step, target_dir};
 
 /// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
 /// libFuzzer rebuilds from scratch, short enough to keep CI quick.
@@ -44,12 +44,11 @@ pub(crate) fn run() -> Result {
 /// (`--cfg ws_frame_disable_simd`), and NEON, which is compiled and linted for aarch64 when
 /// that target's standard library is installed.
 fn simd_variants() -> Result {
-    let target_dir = project_root().join("target");
     let mut portable = cargo();
     portable
         .args(["test", "--package", "ws-frame"])
         .env("RUSTFLAGS", "--cfg ws_frame_disable_simd")
-        .env("CARGO_TARGET_DIR", target_dir.join("no-simd"));
+        .env("CARGO_TARGET_DIR", target_dir().join("no-simd"));
     run_step(portable)?;
 
     const AARCH64: &str = "aarch64-unknown-linux-gnu";

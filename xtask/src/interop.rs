@@ -4,10 +4,9 @@
 //! Keeps a venv in the target directory, installs websockets there when it is missing, and
 //! runs the ignored interop test with `WS_INTEROP_PYTHON` pointing at the venv.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::{Result, cargo, project_root, run_step};
+use crate::{Result, cargo, run_step, target_dir};
 
 pub(crate) fn run() -> Result {
     let venv = target_dir().join("py-venv");
@@ -44,11 +43,4 @@ pub(crate) fn run() -> Result {
     ])
     .env("WS_INTEROP_PYTHON", &python);
     run_step(test)
-}
-
-/// Where cargo builds: `CARGO_TARGET_DIR` if set, else `target/` in the workspace.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"))
 }
