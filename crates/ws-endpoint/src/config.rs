@@ -12,6 +12,8 @@ use std::time::Duration;
 /// let mut config = ws_endpoint::Config::default();
 /// config.ping_interval = Some(Duration::from_secs(20));
 /// config.max_message_size = 1 << 20;
+/// // No compression (permessage-deflate is on by default).
+/// config.extensions = ws_extensions::Extensions::new();
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -65,6 +67,12 @@ pub struct Config {
     /// offers by `auto_accept` and by [`Endpoint::accept`](crate::Endpoint::accept).
     /// Default: none.
     pub protocols: Vec<String>,
+    /// The extensions supported, most preferred first: offered by a client, accepted by a
+    /// server when the client offers them. Default: permessage-deflate (RFC 7692) with the
+    /// defaults of [`PerMessageDeflate::new`](ws_extensions::PerMessageDeflate::new), so
+    /// messages are compressed whenever both sides agree (browsers always offer it). Turn
+    /// compression off with `ws_extensions::Extensions::new()`.
+    pub extensions: ws_extensions::Extensions,
 }
 
 impl Default for Config {
@@ -84,6 +92,8 @@ impl Default for Config {
             idle_timeout: None,
             auto_accept: false,
             protocols: Vec::new(),
+            extensions: ws_extensions::Extensions::new()
+                .with(ws_extensions::PerMessageDeflate::new()),
         }
     }
 }

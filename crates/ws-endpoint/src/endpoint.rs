@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::header::{SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_PROTOCOL};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
+use ws_extensions::MessageError;
 use ws_frame::{
     CloseCode, DecodeError, Decoder, Encoder, Frame, FrameHeader, OpCode, Role, apply_mask_at,
 };
@@ -90,9 +91,9 @@ enum Transport {
 #[derive(Debug)]
 struct IncomingMessage {
     kind: MessageKind,
-    /// The RSV bits of its first frame, for the extension seam.
+    /// The RSV bits of its first frame: whether extensions transform it.
     rsv: ws_frame::RsvBits,
-    /// Bytes received so far (after the extension seam).
+    /// Bytes received so far (decoded by the extensions).
     len: u64,
     fragments: usize,
     /// The first fragment, kept as is (zero-copy for one-frame messages).
@@ -108,6 +109,8 @@ struct QueuedFrame {
     payload: Bytes,
     first: bool,
     last: bool,
+    /// Compress the message if an extension was negotiated (read on its first frame).
+    compress: bool,
 }
 
 /// A ping this endpoint sent, for matching pongs to it.
@@ -544,28 +547,45 @@ impl Endpoint {
 
     // ---- Commands: messages ----
 
-    /// Sends a text message. Before the connection opens, it is queued.
+    /// Sends a text message. Before the connection opens, it is queued (and compressed,
+    /// if negotiated, once it opens).
     pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), SendError> {
-        self.send_message(OpCode::TEXT, text.into().into())
+        self.send_message(OpCode::TEXT, text.into().into(), true)
     }
 
-    /// Sends a binary message. Before the connection opens, it is queued. A server sends
-    /// the payload without copying it.
+    /// Sends a binary message. Before the connection opens, it is queued. Compressed when
+    /// permessage-deflate was negotiated and the message is at least its minimum size;
+    /// otherwise a server sends the payload without copying it.
     pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
-        self.send_message(OpCode::BINARY, data.into())
+        self.send_message(OpCode::BINARY, data.into(), true)
     }
 
-    fn send_message(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
+    /// Sends a binary message never compressed, even when permessage-deflate was
+    /// negotiated: for data that is already compressed (images, archives), where deflate
+    /// would only cost CPU. Otherwise as [`send_binary`](Endpoint::send_binary); a server
+    /// sends the payload without copying it.
+    pub fn send_binary_uncompressed(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_message(OpCode::BINARY, data.into(), false)
+    }
+
+    fn send_message(
+        &mut self,
+        opcode: OpCode,
+        payload: Bytes,
+        compress: bool,
+    ) -> Result<(), SendError> {
         if self.streaming_send.is_some() {
             self.check_can_send(payload.len())?;
             return Err(SendError::MessageInProgress);
         }
-        self.send_data(opcode, payload, true, true)
+        self.send_data(opcode, payload, true, true, compress)
     }
 
     /// Sends one fragment of a streamed message: the first call starts a message of `kind`,
     /// later calls continue it, and `last` ends it. Text fragments may split a character;
-    /// together they must be valid UTF-8.
+    /// together they must be valid UTF-8. With permessage-deflate negotiated the message is
+    /// compressed as a stream; a fragment the compressor holds back goes out as an empty
+    /// frame, so each call still sends one frame.
     pub fn send_fragment(
         &mut self,
         kind: MessageKind,
@@ -589,7 +609,7 @@ impl Endpoint {
             MessageKind::Text => OpCode::TEXT,
             MessageKind::Binary => OpCode::BINARY,
         };
-        self.send_data(opcode, data, first, last)?;
+        self.send_data(opcode, data, first, last, true)?;
         self.streaming_send = (!last).then_some((kind, validator));
         Ok(())
     }
@@ -612,18 +632,22 @@ impl Endpoint {
         payload: Bytes,
         first: bool,
         last: bool,
+        compress: bool,
     ) -> Result<(), SendError> {
         self.check_can_send(payload.len())?;
         if self.state == ReadyState::Connecting {
+            // Encoded when the connection opens: only then is the negotiation known.
             self.pre_open_len += payload.len();
             self.pre_open.push_back(QueuedFrame {
                 opcode,
                 payload,
                 first,
                 last,
+                compress,
             });
-        } else {
-            self.encode_data(opcode, payload, first, last);
+        } else if let Err(error) = self.encode_data(opcode, payload, first, last, compress) {
+            self.fail(error.into(), self.last_now);
+            return Err(SendError::Closed);
         }
         Ok(())
     }
@@ -664,6 +688,7 @@ impl Endpoint {
                 payload,
                 first: true,
                 last: true,
+                compress: false,
             });
         } else {
             self.push_frame(FrameHeader::new(opcode, payload.len() as u64), payload);
@@ -716,9 +741,19 @@ impl Endpoint {
         self.pending_pong = None;
     }
 
-    fn encode_data(&mut self, opcode: OpCode, payload: Bytes, first: bool, last: bool) {
-        // Extension seam (c): outgoing data fragments.
-        let (rsv, payload) = self.extensions.encode_fragment(payload, first, last);
+    /// Queues one data frame, through the negotiated extensions. Fails only if our own
+    /// compressor fails.
+    fn encode_data(
+        &mut self,
+        opcode: OpCode,
+        payload: Bytes,
+        first: bool,
+        last: bool,
+        compress: bool,
+    ) -> Result<(), MessageError> {
+        let (rsv, payload) = self
+            .extensions
+            .encode_fragment(payload, first, last, compress)?;
         let header = FrameHeader {
             fin: last,
             rsv,
@@ -727,6 +762,7 @@ impl Endpoint {
             payload_len: payload.len() as u64,
         };
         self.push_frame(header, payload);
+        Ok(())
     }
 
     fn push_frame(&mut self, header: FrameHeader, payload: Bytes) {
@@ -814,7 +850,6 @@ impl Endpoint {
                 .map(|e| e.as_str().to_owned())
                 .collect();
         self.extensions = extensions;
-        // Extension seam (a): the RSV bits the negotiated extensions own.
         self.decoder = self.decoder.with_allowed_rsv(self.extensions.allowed_rsv());
         self.handshake = Handshake::Done;
         self.state = ReadyState::Open;
@@ -842,8 +877,15 @@ impl Endpoint {
                 }
                 let len = frame.payload.len() as u64;
                 self.push_frame(FrameHeader::new(frame.opcode, len), frame.payload);
-            } else {
-                self.encode_data(frame.opcode, frame.payload, frame.first, frame.last);
+            } else if let Err(error) = self.encode_data(
+                frame.opcode,
+                frame.payload,
+                frame.first,
+                frame.last,
+                frame.compress,
+            ) {
+                self.fail(error.into(), now);
+                break;
             }
         }
     }
@@ -1030,7 +1072,7 @@ impl Endpoint {
                 if self.config.auto_accept {
                     self.handshake = Handshake::AwaitingDecision(Box::new(request));
                     if let Err(error) = self.accept(now) {
-                        // Only the seam's own acceptance could be invalid: a bug, reported
+                        // Only the negotiated extensions could make it invalid: a bug, reported
                         // as a refused request rather than a panic.
                         debug_assert!(false, "auto accept failed: {error}");
                         self.handshake = Handshake::Done;
@@ -1101,6 +1143,13 @@ impl Endpoint {
 
     fn on_frame(&mut self, frame: Frame, now: Instant) {
         let Frame { header, payload } = frame;
+        let first_data = matches!(header.opcode, OpCode::TEXT | OpCode::BINARY);
+        if !first_data && !header.rsv.is_empty() {
+            // The decoder allows the negotiated bits on every frame; they belong on a
+            // message's first frame only.
+            self.fail(ConnectionError::RsvNotAllowed, now);
+            return;
+        }
         let result = match header.opcode {
             OpCode::PING => {
                 self.events.push_back(Event::Ping(payload.clone()));
@@ -1118,6 +1167,8 @@ impl Endpoint {
             OpCode::TEXT | OpCode::BINARY => {
                 if self.incoming.is_some() {
                     Err(ConnectionError::ExpectedContinuation)
+                } else if let Err(error) = self.extensions.begin_incoming(header.rsv) {
+                    Err(error)
                 } else {
                     let kind = if header.opcode == OpCode::TEXT {
                         MessageKind::Text
@@ -1164,10 +1215,18 @@ impl Endpoint {
                 max: self.config.max_fragments,
             });
         }
-        // Extension seam (b): incoming data fragments, before UTF-8 validation.
+        // Decoded before UTF-8 validation, which applies to the decompressed text. With
+        // streaming receive the message is unbounded, but each frame's decoded size is
+        // bounded by the message limit: a sender's compressor may hold data back, so one
+        // small frame can legitimately carry many earlier fragments' worth.
+        let limit = if streaming {
+            message.len.saturating_add(self.config.max_message_size)
+        } else {
+            self.config.max_message_size
+        };
         let data = self
             .extensions
-            .decode_fragment(message.rsv, payload, last)?;
+            .decode_fragment(message.rsv, payload, last, limit)?;
         message.len += data.len() as u64;
         if !streaming && message.len > self.config.max_message_size {
             return Err(ConnectionError::MessageTooBig {

@@ -1,6 +1,7 @@
 //! The endpoint's errors: why a connection failed (the peer, or a timer), apart from what
 //! the application asked for that cannot be done.
 
+use ws_extensions::{MessageError, NegotiationError};
 use ws_frame::{CloseCode, DecodeError};
 use ws_handshake::{RequestError, ResponseError, UsageError};
 
@@ -21,6 +22,15 @@ pub enum ConnectionError {
     /// A text or binary frame started a new message inside an unfinished one (1002).
     #[error("new data frame inside an unfinished fragmented message")]
     ExpectedContinuation,
+    /// A continuation or control frame carries RSV bits: negotiated extensions use them
+    /// only on a message's first frame (RFC 7692 §6.1) (1002).
+    #[error("RSV bits on a continuation or control frame")]
+    RsvNotAllowed,
+    /// A message could not be decoded by a negotiated extension, or our own compressor
+    /// failed: [`MessageError::close_code`] (1009 too big once decompressed, 1007 corrupt
+    /// compressed data, 1002 unexpected RSV bits, 1011 compressor failure).
+    #[error("extension: {0}")]
+    Extension(#[from] MessageError),
     /// A text message, or a close reason, is not valid UTF-8 (1007).
     #[error("invalid UTF-8 in a text message")]
     InvalidUtf8,
@@ -51,6 +61,10 @@ pub enum ConnectionError {
     /// (Client) the server's response broke RFC 6455 §4. No close code.
     #[error("bad handshake response: {0}")]
     BadResponse(#[source] ResponseError),
+    /// (Client) the server's `Sec-WebSocket-Extensions` answer cannot be honoured (RFC 6455
+    /// §4.1). No close code.
+    #[error("unusable extension negotiation: {0}")]
+    Negotiation(#[source] NegotiationError),
     /// The opening handshake did not complete within `Config::handshake_timeout`. No close code.
     #[error("opening handshake timed out")]
     HandshakeTimeout,
@@ -81,12 +95,15 @@ impl ConnectionError {
             UnexpectedContinuation
             | ExpectedContinuation
             | InvalidCloseCode(_)
-            | InvalidClosePayload => CloseCode::PROTOCOL_ERROR,
+            | InvalidClosePayload
+            | RsvNotAllowed => CloseCode::PROTOCOL_ERROR,
+            Extension(e) => e.close_code(),
             InvalidUtf8 | InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
             MessageTooBig { .. } | TooManyFragments { .. } => CloseCode::MESSAGE_TOO_BIG,
             PongTimeout => CloseCode::INTERNAL_ERROR,
             IdleTimeout => CloseCode::GOING_AWAY,
-            BadRequest(_) | BadResponse(_) | HandshakeTimeout | CloseTimeout | UnexpectedEof => {
+            BadRequest(_) | BadResponse(_) | Negotiation(_) | HandshakeTimeout | CloseTimeout
+            | UnexpectedEof => {
                 return None;
             }
         })

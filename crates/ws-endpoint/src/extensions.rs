@@ -1,36 +1,33 @@
-//! THE EXTENSION SEAM: every place where negotiated extensions (RFC 6455 §9; RFC 7692
-//! permessage-deflate from `ws-extensions`) touch the connection goes through this module.
+//! Where negotiated extensions (RFC 6455 §9; permessage-deflate of RFC 7692 from
+//! `ws-extensions`) touch the connection: negotiation in the handshake, the RSV bits the
+//! decoder allows, and the per-message transforms of incoming and outgoing data. The
+//! endpoint calls nothing of `ws-extensions` outside this module.
 //!
-//! Today no extension is negotiated and every function is a pass-through. To wire
-//! `ws-extensions` in, give [`Extensions`] the negotiated extension objects and fill in the
-//! four places marked (a)–(d); nothing outside this module needs to change beyond `Config`
-//! gaining the extension settings:
-//!
-//! - (a) [`Extensions::allowed_rsv`]: the RSV bits the frame decoder accepts.
-//! - (b) [`Extensions::decode_fragment`]: each incoming data fragment, given the RSV bits of
-//!   its message's first frame, before UTF-8 validation and reassembly (validation applies
-//!   to the decompressed text).
-//! - (c) [`Extensions::encode_fragment`]: each outgoing data fragment; may set RSV bits (on
-//!   the first frame) and replace the payload.
-//! - (d) [`client_offer`], [`server_accept`] and [`client_accepted`]: the offer strings a
-//!   client sends, the acceptance a server answers with, and the check of the server's
-//!   acceptance by the client.
+//! Every extension of `ws-extensions` marks a transformed message with its RSV bits, so a
+//! message without RSV bits is never transformed. Both directions use that for a fast
+//! path: an untransformed payload is passed on as the same `Bytes`, never copied.
 
 use bytes::Bytes;
+use ws_extensions::{MessageError, Negotiated};
 use ws_frame::RsvBits;
 use ws_handshake::{Accept, ClientBuilder};
 
 use crate::{Config, ConnectionError};
 
-/// The extensions negotiated on one connection, with their per-connection state (e.g. the
-/// deflate and inflate contexts). None for now.
+/// The extensions negotiated on one connection, with their per-connection state (the
+/// deflate and inflate contexts) and whether the current messages are transformed.
 #[derive(Debug, Default)]
-pub(crate) struct Extensions {}
+pub(crate) struct Extensions {
+    negotiated: Negotiated,
+    /// The outgoing message in progress is transformed (its first frame had RSV bits).
+    outgoing: bool,
+}
 
 impl Extensions {
-    /// (a) The RSV bits owned by the negotiated extensions, allowed by the decoder.
+    /// The RSV bits owned by the negotiated extensions, allowed by the decoder; any other
+    /// stays a protocol error (1002).
     pub(crate) fn allowed_rsv(&self) -> RsvBits {
-        RsvBits::NONE
+        self.negotiated.rsv_bits()
     }
 
     /// Whether a message whose first frame carries `rsv` is transformed on the way in. A
@@ -40,55 +37,97 @@ impl Extensions {
         !rsv.is_empty()
     }
 
-    /// (b) Turns one received data fragment into plain message bytes. `message_rsv` is the
-    /// RSV bits of the message's first frame; `last` marks its final fragment. Errors fail
-    /// the connection (e.g. a decompression error, or output over the size limit).
+    /// Starts an incoming data message whose first frame carries `rsv`.
+    pub(crate) fn begin_incoming(&mut self, rsv: RsvBits) -> Result<(), ConnectionError> {
+        Ok(self.negotiated.begin_incoming(rsv)?)
+    }
+
+    /// Turns one received data fragment into plain message bytes. `message_rsv` is the RSV
+    /// bits of the message's first frame; `last` marks its final fragment; `limit` bounds
+    /// the decoded length of the whole message, so a small compressed message that would
+    /// inflate past it fails (1009) after at most `limit` bytes of output.
     pub(crate) fn decode_fragment(
         &mut self,
         message_rsv: RsvBits,
         payload: Bytes,
         last: bool,
+        limit: u64,
     ) -> Result<Bytes, ConnectionError> {
-        let _ = (message_rsv, last);
-        Ok(payload)
+        if !self.transforms_incoming(message_rsv) {
+            return Ok(payload);
+        }
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        self.negotiated.decode(&payload, last, &mut out, limit)?;
+        Ok(out.into())
     }
 
-    /// (c) Turns one outgoing data fragment into what goes on the wire: the RSV bits for
-    /// its frame and its payload. `first` and `last` place it in its message.
+    /// Turns one outgoing data fragment into what goes on the wire: the RSV bits for its
+    /// frame and its payload. `first` and `last` place it in its message; `compress: false`
+    /// (read on the first fragment) opts the message out of compression. A whole message
+    /// (`first && last`) has a known length, so permessage-deflate can leave a short one
+    /// uncompressed. A non-final fragment may encode to an empty payload (the compressor
+    /// holds it back); its frame is sent anyway, empty, so that each fragment given is one
+    /// frame.
     pub(crate) fn encode_fragment(
         &mut self,
         payload: Bytes,
         first: bool,
         last: bool,
-    ) -> (RsvBits, Bytes) {
-        let _ = (first, last);
-        (RsvBits::NONE, payload)
+        compress: bool,
+    ) -> Result<(RsvBits, Bytes), MessageError> {
+        let mut rsv = RsvBits::NONE;
+        if first {
+            let len = last.then_some(payload.len());
+            rsv = self.negotiated.begin_outgoing(len, compress);
+            self.outgoing = !rsv.is_empty();
+        }
+        if !self.outgoing {
+            return Ok((rsv, payload));
+        }
+        let mut out = Vec::new();
+        self.negotiated.encode(&payload, last, &mut out)?;
+        Ok((rsv, out.into()))
     }
 }
 
-/// (d) Adds the client's extension offers (`Sec-WebSocket-Extensions`) to its request.
+/// Adds the client's extension offers (`Sec-WebSocket-Extensions`) to its request.
 pub(crate) fn client_offer(builder: ClientBuilder, config: &Config) -> ClientBuilder {
-    let _ = config;
-    builder
+    config
+        .extensions
+        .client_offers()
+        .into_iter()
+        .fold(builder, ClientBuilder::extension)
 }
 
-/// (d) Adds the server's acceptance of the client's offers to the 101 response, and sets up
-/// the negotiated extensions.
+/// Adds the server's acceptance of the client's offers to the 101 response, and sets up
+/// the negotiated extensions. Offers the server cannot use are declined, never fatal.
 pub(crate) fn server_accept<'r>(
     request: &'r ws_handshake::UpgradeRequest,
     accept: Accept<'r>,
     config: &Config,
 ) -> (Accept<'r>, Extensions) {
-    let _ = (request, config);
-    (accept, Extensions::default())
+    let negotiated = config.extensions.server_accept(request.extensions());
+    let accept = negotiated.agreed().fold(accept, Accept::extension);
+    let extensions = Extensions {
+        negotiated,
+        outgoing: false,
+    };
+    (accept, extensions)
 }
 
-/// (d) Checks the extensions the server accepted (already known to be offered ones) and
+/// Checks the extensions the server accepted (already known to be offered ones) and
 /// sets them up; an unusable acceptance fails the connection.
 pub(crate) fn client_accepted(
     accepted: &[String],
     config: &Config,
 ) -> Result<Extensions, ConnectionError> {
-    let _ = (accepted, config);
-    Ok(Extensions::default())
+    let negotiated = config
+        .extensions
+        .client_confirm(accepted)
+        .map_err(ConnectionError::Negotiation)?;
+    Ok(Extensions {
+        negotiated,
+        outgoing: false,
+    })
 }

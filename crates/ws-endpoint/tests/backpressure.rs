@@ -55,7 +55,8 @@ fn pongs_wait_while_the_queue_is_full_and_the_latest_wins() {
 
 #[test]
 fn backpressure_in_the_pair() {
-    let mut client = Config::default();
+    // Uncompressed: the test counts wire bytes of 3000-byte messages.
+    let mut client = plain(Config::default());
     client.max_queued_bytes = 10_000;
     let mut pair = Pair::connected_with(client, server_config());
     let mut sent = 0;

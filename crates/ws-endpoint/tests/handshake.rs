@@ -78,7 +78,8 @@ fn application_decides_and_adds_headers() {
 
 #[test]
 fn invalid_acceptance_keeps_request_pending() {
-    let mut pair = Pair::new(Config::default(), Config::default());
+    // A client that offers no extension, so accepting permessage-deflate is invalid.
+    let mut pair = Pair::new(plain(Config::default()), Config::default());
     pair.drive();
     let now = pair.time;
     let error = pair

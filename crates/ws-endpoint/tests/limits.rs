@@ -11,7 +11,8 @@ use ws_frame::OpCode;
 fn message_over_the_limit_closes_with_1009() {
     let mut server = server_config();
     server.max_message_size = 1000;
-    let mut pair = Pair::connected_with(Config::default(), server);
+    // Uncompressed: the limit on plain messages (compressed ones: tests/compression.rs).
+    let mut pair = Pair::connected_with(plain(Config::default()), server);
     pair.client.endpoint.send_binary(vec![0; 1000]).unwrap();
     pair.drive();
     assert_eq!(pair.server.messages().len(), 1);

@@ -76,7 +76,8 @@ fn streaming_receive_delivers_fragments() {
     let mut server = server_config();
     server.streaming_receive = true;
     server.max_message_size = 100; // not applied when streaming
-    let mut pair = Pair::connected_with(Config::default(), server);
+    // Uncompressed: the test compares fragment sizes with those sent.
+    let mut pair = Pair::connected_with(plain(Config::default()), server);
     let euro = "€".as_bytes();
     let client = &mut pair.client.endpoint;
     client
@@ -136,7 +137,9 @@ fn streamed_message_larger_than_the_message_limit() {
     server.streaming_receive = true;
     server.max_message_size = 1000;
     server.max_frame_payload = 1000;
-    let mut pair = Pair::connected_with(Config::default(), server);
+    // Uncompressed: a compressed frame's decoded size is bounded by the message limit
+    // (tests/compression.rs).
+    let mut pair = Pair::connected_with(plain(Config::default()), server);
     for i in 0..20 {
         pair.client
             .endpoint

@@ -83,6 +83,13 @@ pub fn server_config() -> Config {
     config
 }
 
+/// `config` without extensions: no compression, for tests that count or compare wire
+/// bytes of plain messages.
+pub fn plain(mut config: Config) -> Config {
+    config.extensions = ws_extensions::Extensions::new();
+    config
+}
+
 pub fn client_builder() -> ClientBuilder {
     ClientBuilder::new("ws://example.com/chat".parse().unwrap())
 }
