@@ -1,7 +1,7 @@
 //! A server endpoint fed arbitrary bytes after a valid handshake.
 //!
-//! The first input byte picks a configuration (small limits, streaming receive) and a
-//! piece length; the rest is fed in pieces, interleaved with draining events, echoing
+//! The first input byte picks a configuration (small limits, streaming receive, whether
+//! the request offers permessage-deflate, the server's deflate options) and a piece length; the rest is fed in pieces, interleaved with draining events, echoing
 //! messages (so sending under backpressure is exercised), partial writes and timeouts.
 //! Checks: no panic, and the endpoint always ends in a defined state: after end of stream
 //! and the timers, it is `Closed`, its `Closed` event was the last one, and it asks for the
@@ -13,9 +13,16 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use ws_endpoint::{CloseCode, Config, Endpoint, Event, ReadyState};
+use ws_extensions::{DeflateParams, Extensions, PerMessageDeflate};
 
 const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Version: 13\r\n\r\n";
+
+/// The same request offering permessage-deflate, as browsers do.
+const REQUEST_DEFLATE: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\
     Sec-WebSocket-Version: 13\r\n\r\n";
 
 fuzz_target!(|data: &[u8]| {
@@ -38,12 +45,27 @@ fuzz_target!(|data: &[u8]| {
         config.idle_timeout = Some(Duration::from_secs(5));
     }
     let echo = config_byte & 8 != 0;
+    // Deflate negotiated in most runs; the server's options vary (context takeover off,
+    // compress everything, small window) so both codec paths get exercised.
+    let deflate = config_byte & 0x10 == 0;
+    if config_byte & 0x20 != 0 {
+        config.extensions = Extensions::new().with(
+            PerMessageDeflate::with_params(DeflateParams {
+                server_no_context_takeover: true,
+                client_no_context_takeover: true,
+                server_max_window_bits: Some(9),
+                client_max_window_bits: None,
+            })
+            .min_size(0)
+            .level(1),
+        );
+    }
     let piece = usize::from(*piece).max(1);
 
     let start = Instant::now();
     let mut now = start;
     let mut server = Endpoint::server(config, now);
-    server.receive(REQUEST, now);
+    server.receive(if deflate { REQUEST_DEFLATE } else { REQUEST }, now);
     assert_eq!(server.ready_state(), ReadyState::Open);
 
     let mut closed = false;

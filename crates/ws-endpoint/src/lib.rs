@@ -32,7 +32,7 @@
 //!     server.receive(&wire, now);
 //!     while let Some(event) = server.poll_event() {
 //!         if let Event::Text(text) = event {
-//!             server.send_text(text)?; // the same bytes, not copied
+//!             server.send_text(text)?; // too short to compress: the same bytes
 //!         }
 //!     }
 //!     wire.clear();
@@ -51,7 +51,8 @@
 //! ```
 //!
 //! The call order is documented on [`Endpoint`]; the design, the limits and their defaults,
-//! the table of errors and close codes, and the seam for extensions are in
+//! the table of errors and close codes, and how extensions (permessage-deflate, on by
+//! default) are wired are in
 //! `docs/endpoint.md`.
 
 #![forbid(unsafe_code)]
