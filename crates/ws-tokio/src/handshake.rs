@@ -1,0 +1,309 @@
+//! Opening the connection: the client's `connect` and the server's `accept`.
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, StatusCode, Uri};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use ws_endpoint::{Config, Endpoint, Event};
+use ws_handshake::{Accept, ClientBuilder, UpgradeRequest};
+
+use crate::conn::{Conn, Half, now};
+use crate::stream::ClientStream;
+use crate::{Error, WebSocket};
+
+/// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
+/// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
+///
+/// A response other than 101 is [`Error::Rejected`], carrying it.
+pub async fn connect(url: &str) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
+    ConnectOptions::new(url)?.connect().await
+}
+
+/// A client connection being set up: the URL, subprotocols, headers and [`Config`].
+#[derive(Debug)]
+#[must_use]
+pub struct ConnectOptions {
+    builder: ClientBuilder,
+    uri: Uri,
+    config: Config,
+    #[cfg(feature = "rustls")]
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl ConnectOptions {
+    /// Options for connecting to `url` (`ws://` or `wss://`).
+    pub fn new(url: &str) -> Result<ConnectOptions, Error> {
+        let uri: Uri = url.parse()?;
+        Ok(ConnectOptions {
+            builder: ClientBuilder::new(uri.clone()),
+            uri,
+            config: Config::default(),
+            #[cfg(feature = "rustls")]
+            tls: None,
+        })
+    }
+
+    /// Offers a subprotocol (several calls: in order of preference).
+    pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
+        self.builder = self.builder.protocol(name);
+        self
+    }
+
+    /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// The endpoint's configuration: limits, heartbeat, timeouts, extensions.
+    pub fn config(mut self, config: Config) -> ConnectOptions {
+        self.config = config;
+        self
+    }
+
+    /// The TLS configuration for `wss://` (default: the webpki roots, no client
+    /// certificate).
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(
+        mut self,
+        config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
+    ) -> ConnectOptions {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Opens a TCP connection (and TLS for `wss://`), then runs the handshake.
+    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
+        let secure = match self.uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            other => {
+                let scheme = other.unwrap_or_default().to_owned();
+                return Err(ws_handshake::UsageError::UnsupportedScheme(scheme).into());
+            }
+        };
+        let host = self
+            .uri
+            .host()
+            .ok_or(ws_handshake::UsageError::MissingHost)?;
+        // An IPv6 literal comes bracketed in a URI; the resolver wants it bare.
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = self.uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let tcp = TcpStream::connect((host.as_str(), port)).await?;
+        // Output is already coalesced into one write per batch: Nagle only adds latency.
+        tcp.set_nodelay(true)?;
+        let stream = if secure {
+            #[cfg(feature = "rustls")]
+            {
+                let config = self
+                    .tls
+                    .clone()
+                    .unwrap_or_else(crate::tls::default_client_config);
+                ClientStream::Rustls(Box::new(crate::tls::connect(config, &host, tcp).await?))
+            }
+            #[cfg(not(feature = "rustls"))]
+            return Err(Error::TlsNotEnabled);
+        } else {
+            ClientStream::Plain(tcp)
+        };
+        self.connect_on(stream).await
+    }
+
+    /// Runs the handshake over a transport the caller opened (a proxy tunnel, a Unix
+    /// socket, a TLS stream of its own).
+    pub async fn connect_on<S: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        io: S,
+    ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
+        let endpoint = Endpoint::client(self.config, self.builder, now())?;
+        let mut conn = Conn::new(io, endpoint);
+        let response = poll_fn(|cx| {
+            loop {
+                let event = match std::task::ready!(conn.poll_event(cx, Half::Read)) {
+                    Ok(Some(event)) => event,
+                    Ok(None) => return Poll::Ready(Err(Error::Closed)),
+                    Err(error) => return Poll::Ready(Err(error)),
+                };
+                match handshake_event(&mut conn, event) {
+                    Some(Ok(Event::Open(opened))) => {
+                        return Poll::Ready(Ok(opened.response.unwrap_or_default()));
+                    }
+                    Some(Ok(Event::Rejected(response))) => {
+                        return Poll::Ready(Err(Error::Rejected(response)));
+                    }
+                    Some(Err(error)) => return Poll::Ready(Err(error)),
+                    _ => {}
+                }
+            }
+        })
+        .await?;
+        Ok((WebSocket::from_conn(conn), response))
+    }
+}
+
+/// Common handling of a handshake-phase event: an error is kept until `Closed`, which
+/// turns into the error returned; other events are the caller's.
+fn handshake_event<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    event: Event,
+) -> Option<Result<Event, Error>> {
+    match event {
+        Event::Error(error) => {
+            conn.keep_failure(error);
+            None
+        }
+        Event::Closed(info) => Some(match conn.closing_item(info) {
+            Err(error) => Err(error),
+            Ok(_) => Err(Error::Closed),
+        }),
+        event => Some(Ok(event)),
+    }
+}
+
+/// A server's answer to an upgrade request, from the [`accept_with`] callback: accept
+/// (choosing the subprotocol, adding headers to the 101) or reject with any response.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct Answer(AnswerKind);
+
+#[derive(Clone, Debug)]
+enum AnswerKind {
+    Accept {
+        protocol: Option<String>,
+        headers: HeaderMap,
+    },
+    Reject(http::Response<Vec<u8>>),
+}
+
+impl Answer {
+    /// Accept, with `Config::protocols` choosing the subprotocol and no extra headers.
+    pub fn accept() -> Answer {
+        Answer(AnswerKind::Accept {
+            protocol: None,
+            headers: HeaderMap::new(),
+        })
+    }
+
+    /// Refuse with `response` (a 403, a 401 with `WWW-Authenticate`, a redirect).
+    pub fn reject(response: http::Response<Vec<u8>>) -> Answer {
+        Answer(AnswerKind::Reject(response))
+    }
+
+    /// Chooses this subprotocol (if the client offered it; otherwise none is chosen).
+    /// No effect on a rejection.
+    pub fn protocol(mut self, name: impl Into<String>) -> Answer {
+        if let AnswerKind::Accept { protocol, .. } = &mut self.0 {
+            *protocol = Some(name.into());
+        }
+        self
+    }
+
+    /// Adds a header to the 101 response (`Set-Cookie`...). No effect on a rejection.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Answer {
+        if let AnswerKind::Accept { headers, .. } = &mut self.0 {
+            headers.append(name, value);
+        }
+        self
+    }
+}
+
+/// Applies an accepting answer's choices to the 101 under construction.
+fn apply<'r>(protocol: Option<&str>, headers: &HeaderMap, mut accept: Accept<'r>) -> Accept<'r> {
+    if let Some(protocol) = protocol {
+        accept = accept.select_protocol(&[protocol]);
+    }
+    for (name, value) in headers {
+        accept = accept.header(name.clone(), value.clone());
+    }
+    accept
+}
+
+/// Accepts a WebSocket connection on `io` with the default [`Config`] (permessage-deflate
+/// accepted when offered), taking every valid upgrade request.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(io: S) -> Result<WebSocket<S>, Error> {
+    accept_with_config(io, Config::default(), |_| Answer::accept()).await
+}
+
+/// Accepts a WebSocket connection on `io`, letting `callback` look at the request first
+/// and [`Answer`] it: accept, or refuse with a response (403, 401, a redirect).
+/// A refused request is [`Error::Refused`].
+pub async fn accept_with<S, F>(io: S, callback: F) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&UpgradeRequest) -> Answer,
+{
+    accept_with_config(io, Config::default(), callback).await
+}
+
+/// As [`accept_with`], with the endpoint's configuration.
+pub async fn accept_with_config<S, F>(
+    io: S,
+    config: Config,
+    callback: F,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&UpgradeRequest) -> Answer,
+{
+    let mut conn = Conn::new(io, Endpoint::server(config, now()));
+    let mut callback = Some(callback);
+    let mut refused = None;
+    poll_fn(|cx| {
+        loop {
+            let event = match std::task::ready!(conn.poll_event(cx, Half::Read)) {
+                Ok(Some(event)) => event,
+                // The refusal was written and the transport closed.
+                Ok(None) => return Poll::Ready(Err(refused.map_or(Error::Closed, Error::Refused))),
+                Err(error) => return Poll::Ready(Err(error)),
+            };
+            let response = match handshake_event(&mut conn, event) {
+                Some(Ok(Event::Open(_))) => return Poll::Ready(Ok(())),
+                Some(Ok(Event::UpgradeRequest(request))) => {
+                    let Some(callback) = callback.take() else {
+                        continue;
+                    };
+                    match callback(&request).0 {
+                        AnswerKind::Accept { protocol, headers } => {
+                            let accepted = conn.endpoint.accept_with(now(), |accept| {
+                                apply(protocol.as_deref(), &headers, accept)
+                            });
+                            if let Err(error) = accepted {
+                                return Poll::Ready(Err(error.into()));
+                            }
+                            continue;
+                        }
+                        AnswerKind::Reject(response) => response,
+                    }
+                }
+                Some(Ok(Event::PlainRequest(_))) => not_websocket(),
+                // `Closed` after a refusal: drive on until the response is written.
+                Some(Err(error)) if refused.is_none() => return Poll::Ready(Err(error)),
+                _ => continue,
+            };
+            refused = Some(response.status());
+            if let Err(error) = conn.endpoint.reject(&response, now()) {
+                return Poll::Ready(Err(error.into()));
+            }
+        }
+    })
+    .await?;
+    // The 101 goes out now, even if the application does not poll the socket for a while.
+    poll_fn(|cx| conn.poll_flush(cx, Half::Write)).await?;
+    Ok(WebSocket::from_conn(conn))
+}
+
+/// The answer to a plain HTTP request on a WebSocket endpoint (RFC 7231 §6.5.15).
+fn not_websocket() -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(b"This is a WebSocket endpoint.\n".to_vec());
+    *response.status_mut() = StatusCode::UPGRADE_REQUIRED;
+    response
+        .headers_mut()
+        .insert(http::header::UPGRADE, HeaderValue::from_static("websocket"));
+    response
+}

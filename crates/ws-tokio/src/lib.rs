@@ -1,0 +1,81 @@
+//! Async WebSocket client and server for tokio: a thin adapter that owns a transport and a
+//! [`ws_endpoint::Endpoint`] and moves bytes and time between them. All protocol logic
+//! (handshake, framing, permessage-deflate, close, heartbeat, limits) is in the endpoint.
+//!
+//! A server and a client on 127.0.0.1, exchanging one message:
+//!
+//! ```
+//! use ws_tokio::{Message, connect};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("ws://{}/echo", listener.local_addr()?);
+//!
+//! // The server: echo every message back.
+//! tokio::spawn(async move {
+//!     let (tcp, _) = listener.accept().await?;
+//!     let mut ws = ws_tokio::accept(tcp).await?;
+//!     while let Some(Ok(message)) = ws.recv().await {
+//!         if message.is_data() {
+//!             ws.send(message).await?;
+//!         }
+//!     }
+//!     Ok::<_, ws_tokio::Error>(())
+//! });
+//!
+//! // The client.
+//! let (mut ws, _response) = connect(&url).await?;
+//! ws.send(Message::text("hello")).await?;
+//! let reply = ws.recv().await.expect("a reply")?;
+//! assert_eq!(reply.as_text(), Some("hello"));
+//! ws.close(ws_tokio::CloseCode::NORMAL, "done").await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The pump
+//!
+//! Whoever polls the socket (`recv`, `send`, the `Stream`/`Sink` impls, either half of a
+//! [`split`](WebSocket::split)) runs one driver: it reads into the endpoint's receive
+//! buffer (no intermediate copy), lets the endpoint process every frame in it, hands out
+//! events, writes all queued output with one vectored write (so the replies to a batch of
+//! input leave together), and keeps one `tokio::time::Sleep` armed at the endpoint's next
+//! deadline, so heartbeat and close timeouts run without the application doing anything
+//! but polling. There is no background task and no channel per message.
+//!
+//! [`send`](WebSocket::send) writes at once; [`feed`](WebSocket::feed) only queues, and
+//! the queue is written by the next `flush`, `send`, or `recv` that waits for input:
+//! an echo loop that feeds its replies writes them once per batch of input.
+//!
+//! # Cancel safety
+//!
+//! The state is in the socket, not in the futures: dropping a `recv` future (in
+//! `tokio::select!`) loses no message, and dropping a `send` after it queued its message
+//! leaves the message queued.
+//!
+//! # Features
+//!
+//! - `rustls`: `wss://` in [`connect`] (webpki roots by default, or
+//!   [`ConnectOptions::tls_config`]), and the [`tls`] module for servers.
+//!
+//! Design notes: `docs/adapters.md`.
+
+#![forbid(unsafe_code)]
+
+mod conn;
+mod error;
+mod handshake;
+mod message;
+mod socket;
+mod stream;
+#[cfg(feature = "rustls")]
+pub mod tls;
+
+pub use error::Error;
+pub use handshake::{Answer, ConnectOptions, accept, accept_with, accept_with_config, connect};
+pub use message::{CloseFrame, Message};
+pub use socket::{ReadHalf, WebSocket, WriteHalf};
+pub use stream::ClientStream;
+pub use ws_endpoint::{CloseCode, Config, MessageKind, ReadyState, Utf8Bytes};
+pub use ws_handshake::UpgradeRequest;

@@ -1,0 +1,370 @@
+//! Client and server over real loopback sockets.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use ws_tokio::{
+    Answer, ClientStream, CloseCode, Config, ConnectOptions, Error, Message, WebSocket,
+};
+
+/// Every test gives up after this long rather than hang.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A listener on 127.0.0.1 and the `ws://` URL for it.
+async fn listen() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/test", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+/// Spawns a server that accepts one connection with `config` and echoes data messages.
+async fn echo_server(config: Config) -> String {
+    let (listener, url) = listen().await;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = ws_tokio::accept_with_config(tcp, config, |_| Answer::accept())
+            .await
+            .unwrap();
+        while let Some(Ok(message)) = ws.recv().await {
+            if message.is_data() {
+                ws.feed(message).await.unwrap();
+            }
+        }
+    });
+    url
+}
+
+async fn client(url: &str, config: Config) -> WebSocket<ClientStream> {
+    ConnectOptions::new(url)
+        .unwrap()
+        .config(config)
+        .connect()
+        .await
+        .unwrap()
+        .0
+}
+
+async fn next(ws: &mut WebSocket<ClientStream>) -> Message {
+    tokio::time::timeout(LIMIT, ws.recv())
+        .await
+        .expect("no message in time")
+        .expect("connection ended")
+        .expect("connection failed")
+}
+
+fn no_deflate() -> Config {
+    let mut config = Config::default();
+    config.extensions = ws_extensions::Extensions::new();
+    config
+}
+
+#[tokio::test]
+async fn echoes_text_binary_and_large_messages() {
+    for config in [Config::default(), no_deflate()] {
+        let url = echo_server(config.clone()).await;
+        let mut ws = client(&url, config).await;
+        ws.send(Message::text("hello")).await.unwrap();
+        assert_eq!(next(&mut ws).await, Message::text("hello"));
+        ws.send(Message::binary(vec![0, 1, 2, 255])).await.unwrap();
+        assert_eq!(next(&mut ws).await, Message::binary(vec![0, 1, 2, 255]));
+        // Larger than any one read or write: many syscalls each way.
+        let large: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        ws.send(Message::binary(large.clone())).await.unwrap();
+        assert_eq!(next(&mut ws).await, Message::binary(large));
+        ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+        let last = tokio::time::timeout(LIMIT, ws.recv()).await.unwrap();
+        assert!(
+            matches!(&last, Some(Ok(Message::Close(frame))) if frame.code == CloseCode::NORMAL),
+            "{last:?}"
+        );
+        assert!(ws.recv().await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn compresses_when_both_sides_agree() {
+    let url = echo_server(Config::default()).await;
+    let (mut ws, response) = ConnectOptions::new(&url).unwrap().connect().await.unwrap();
+    let agreed = response
+        .headers()
+        .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
+        .expect("an extension agreed");
+    assert!(agreed.to_str().unwrap().starts_with("permessage-deflate"));
+    let text = "compressible ".repeat(10_000);
+    ws.send(Message::text(text.clone())).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text(text));
+}
+
+#[tokio::test]
+async fn many_fed_messages_arrive_in_order() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    for i in 0..1000 {
+        ws.feed(Message::text(i.to_string())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    for i in 0..1000 {
+        assert_eq!(next(&mut ws).await, Message::text(i.to_string()));
+    }
+}
+
+#[tokio::test]
+async fn stream_and_sink() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    SinkExt::send(&mut ws, Message::text("via sink"))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(LIMIT, StreamExt::next(&mut ws))
+        .await
+        .unwrap();
+    assert_eq!(got.unwrap().unwrap(), Message::text("via sink"));
+}
+
+#[tokio::test]
+async fn split_halves_work_from_two_tasks() {
+    let url = echo_server(Config::default()).await;
+    let ws = client(&url, Config::default()).await;
+    let (mut read, mut write) = ws.split();
+    let writer = tokio::spawn(async move {
+        for i in 0..200u32 {
+            write
+                .send(Message::binary(i.to_be_bytes().to_vec()))
+                .await
+                .unwrap();
+        }
+        let rtt = write.ping().await.unwrap();
+        assert!(rtt < LIMIT);
+        write
+    });
+    let reader = tokio::spawn(async move {
+        let mut next = 0u32;
+        while next < 200 {
+            match tokio::time::timeout(LIMIT, read.recv()).await.unwrap() {
+                Some(Ok(Message::Binary(data))) => {
+                    assert_eq!(data, Bytes::from(next.to_be_bytes().to_vec()));
+                    next += 1;
+                }
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        // The writer's ping needs its pong read: keep reading until the connection ends.
+        while let Some(item) = tokio::time::timeout(LIMIT, read.recv()).await.unwrap() {
+            item.unwrap();
+        }
+    });
+    let mut write = tokio::time::timeout(LIMIT, writer).await.unwrap().unwrap();
+    write.close(CloseCode::NORMAL, "").await.unwrap();
+    tokio::time::timeout(LIMIT, reader).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn recv_is_cancel_safe_in_select() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    for i in 0..100 {
+        ws.feed(Message::text(format!("{i}"))).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    let mut tick = tokio::time::interval(Duration::from_micros(50));
+    while received.len() < 100 && tokio::time::Instant::now() < deadline {
+        // The tick often wins, dropping a `recv` future that may have read bytes already.
+        tokio::select! {
+            message = ws.recv() => received.push(message.unwrap().unwrap()),
+            _ = tick.tick() => {}
+        }
+    }
+    let expected: Vec<Message> = (0..100).map(|i| Message::text(format!("{i}"))).collect();
+    assert_eq!(received, expected);
+}
+
+#[tokio::test]
+async fn ping_reports_the_round_trip_time() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    let rtt = tokio::time::timeout(LIMIT, ws.ping())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rtt < LIMIT);
+    // The pong is also delivered as a message.
+    assert!(matches!(next(&mut ws).await, Message::Pong(_)));
+}
+
+#[tokio::test]
+async fn rejected_handshake_returns_the_response() {
+    let (listener, url) = listen().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        ws_tokio::accept_with(tcp, |request| {
+            assert_eq!(request.request().uri().path(), "/test");
+            Answer::reject(
+                http::Response::builder()
+                    .status(403)
+                    .body(b"go away".to_vec())
+                    .unwrap(),
+            )
+        })
+        .await
+    });
+    match ws_tokio::connect(&url).await {
+        Err(Error::Rejected(response)) => {
+            assert_eq!(response.status(), 403);
+            assert_eq!(response.body(), b"go away");
+        }
+        other => panic!("{other:?}"),
+    }
+    let refused = server.await.unwrap();
+    assert!(
+        matches!(refused, Err(Error::Refused(status)) if status == 403),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn accept_callback_chooses_protocol_and_headers() {
+    let (listener, url) = listen().await;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = ws_tokio::accept_with(tcp, |request| {
+            assert_eq!(request.protocols(), ["a", "b"]);
+            Answer::accept()
+                .protocol("b")
+                .header(http::header::SET_COOKIE, "k=v".parse().unwrap())
+        })
+        .await
+        .unwrap();
+        assert_eq!(ws.protocol(), Some("b"));
+    });
+    let (ws, response) = ConnectOptions::new(&url)
+        .unwrap()
+        .protocol("a")
+        .protocol("b")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(ws.protocol(), Some("b"));
+    assert_eq!(response.headers()[http::header::SET_COOKIE], "k=v");
+}
+
+#[tokio::test]
+async fn heartbeat_fails_a_peer_that_stops_answering() {
+    let (listener, url) = listen().await;
+    let mut config = Config::default();
+    config.ping_interval = Some(Duration::from_millis(50));
+    config.pong_timeout = Duration::from_millis(100);
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = ws_tokio::accept_with_config(tcp, config, |_| Answer::accept())
+            .await
+            .unwrap();
+        // Only recv: the heartbeat runs inside it.
+        let mut last = None;
+        while let Some(item) = ws.recv().await {
+            last = Some(item);
+        }
+        last
+    });
+    // A client that completes the handshake and then never reads again.
+    let (ws, _) = ws_tokio::connect(&url).await.unwrap();
+    let last = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    match last {
+        Some(Err(Error::Connection { error, close_code })) => {
+            assert_eq!(error, ws_endpoint::ConnectionError::PongTimeout);
+            assert_eq!(close_code, CloseCode::INTERNAL_ERROR);
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(ws);
+}
+
+#[tokio::test]
+async fn send_waits_when_the_peer_stops_reading() {
+    let (listener, url) = listen().await;
+    // The server accepts and then never reads.
+    let (hold_tx, hold_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = ws_tokio::accept(tcp).await.unwrap();
+        let _ = hold_rx.await;
+        drop(ws);
+    });
+    let mut config = no_deflate();
+    config.max_queued_bytes = 64 * 1024;
+    let mut ws = client(&url, config).await;
+    let chunk = Bytes::from(vec![7u8; 16 * 1024]);
+    let mut sent = 0usize;
+    // Sends until one blocks: the kernel buffers fill, then the endpoint's queue.
+    loop {
+        let send = ws.feed(Message::Binary(chunk.clone()));
+        match tokio::time::timeout(Duration::from_millis(300), send).await {
+            Ok(result) => result.unwrap(),
+            Err(_) => break,
+        }
+        sent += chunk.len();
+        assert!(sent < 256 << 20, "send never waited");
+    }
+    // Memory stays bounded: what is queued is the limit plus one message at most.
+    assert!(ws.endpoint().transmit_len() <= 64 * 1024 + chunk.len());
+    drop(hold_tx);
+}
+
+#[tokio::test]
+async fn streams_a_large_message_in_fragments() {
+    let mut config = Config::default();
+    config.streaming_receive = true;
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, config).await;
+    let piece = Bytes::from(vec![b'x'; 100_000]);
+    for i in 0..10 {
+        ws.feed(Message::Fragment {
+            kind: ws_tokio::MessageKind::Text,
+            data: piece.clone(),
+            last: i == 9,
+        })
+        .await
+        .unwrap();
+    }
+    ws.flush().await.unwrap();
+    let mut total = 0;
+    loop {
+        match next(&mut ws).await {
+            Message::Fragment { data, last, .. } => {
+                assert!(data.iter().all(|&b| b == b'x'));
+                total += data.len();
+                if last {
+                    break;
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(total, 1_000_000);
+}
+
+#[tokio::test]
+async fn plain_http_request_gets_426() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (listener, url) = listen().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        ws_tokio::accept(tcp).await
+    });
+    let addr = url.trim_start_matches("ws://").trim_end_matches("/test");
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(LIMIT, tcp.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 426"), "{answer}");
+    assert!(matches!(server.await.unwrap(), Err(Error::Refused(_))));
+}
