@@ -236,6 +236,26 @@ impl Endpoint {
         Endpoint::new(Role::Server, Encoder::server(), config, now)
     }
 
+    /// A server endpoint for an upgrade request that another HTTP server (hyper, axum)
+    /// parsed and answers itself. Negotiates like [`accept_with`](Endpoint::accept_with)
+    /// (`f` may choose the subprotocol and add headers) and returns the endpoint already
+    /// open, with the 101 response for the application to send; the connection's bytes
+    /// after that response are frames. [`Event::Open`] is the first event, as usual.
+    pub fn server_upgraded(
+        config: Config,
+        request: UpgradeRequest,
+        f: impl for<'r> FnOnce(Accept<'r>) -> Accept<'r>,
+        now: Instant,
+    ) -> Result<(Endpoint, http::Response<()>), AcceptError> {
+        let mut endpoint = Endpoint::server(config, now);
+        let (response, extensions) = endpoint.answer_upgrade(&request, f)?;
+        // `answer_upgrade` queued the response's bytes; here the application sends it.
+        endpoint.tx.advance(endpoint.tx.len());
+        let request = request.into_request();
+        endpoint.open(now, extensions, Some(request), None, response.clone());
+        Ok((endpoint, response))
+    }
+
     fn new(role: Role, encoder: Encoder, config: Config, now: Instant) -> Endpoint {
         let max_payload = if config.streaming_receive {
             config.max_frame_payload
