@@ -33,6 +33,14 @@ pub enum Error {
     /// rejected it, or it was a plain HTTP request rather than an upgrade.
     #[error("the request was refused with status {0}")]
     Refused(http::StatusCode),
+    /// (Server) the request given to [`upgrade`](crate::upgrade) is not a valid
+    /// WebSocket upgrade; `to_response()` is the error response to send.
+    #[error("bad upgrade request: {0}")]
+    BadRequest(#[from] ws_handshake::RequestError),
+    /// (Server) the request given to [`upgrade`](crate::upgrade) is plain HTTP, without
+    /// `Upgrade: websocket`.
+    #[error("not a WebSocket upgrade request")]
+    NotUpgrade,
     /// The connection is closed: nothing more can be sent or flushed.
     #[error("the connection is closed")]
     Closed,

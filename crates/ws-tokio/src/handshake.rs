@@ -8,7 +8,7 @@ use http::{HeaderMap, StatusCode, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
-use ws_handshake::{Accept, ClientBuilder, UpgradeRequest};
+use ws_handshake::{Accept, ClientBuilder, Incoming, UpgradeRequest};
 
 use crate::conn::{Conn, Half, now};
 use crate::stream::ClientStream;
@@ -296,6 +296,54 @@ where
     // The 101 goes out now, even if the application does not poll the socket for a while.
     poll_fn(|cx| conn.poll_flush(cx, Half::Write)).await?;
     Ok(WebSocket::from_conn(conn))
+}
+
+/// Upgrades a request that another HTTP server (hyper, axum) parsed and answers itself:
+/// checks it, negotiates as `answer` says (subprotocol, headers, permessage-deflate from
+/// `config`), and returns the 101 response for that server to send, with the connection
+/// to finish once it hands over the upgraded transport.
+///
+/// A request that is not a valid upgrade is [`Error::BadRequest`] (its
+/// `to_response()` is the answer to send), a plain HTTP request [`Error::NotUpgrade`],
+/// and a rejecting `answer` [`Error::Refused`].
+pub fn upgrade(
+    request: http::Request<()>,
+    config: Config,
+    answer: Answer,
+) -> Result<(http::Response<()>, Upgrading), Error> {
+    let request = match Incoming::try_from(request)? {
+        Incoming::Upgrade(request) => request,
+        Incoming::Plain(_) => return Err(Error::NotUpgrade),
+    };
+    let (protocol, headers) = match answer.0 {
+        AnswerKind::Accept { protocol, headers } => (protocol, headers),
+        AnswerKind::Reject(response) => return Err(Error::Refused(response.status())),
+    };
+    let (endpoint, response) = Endpoint::server_upgraded(
+        config,
+        request,
+        |accept| apply(protocol.as_deref(), &headers, accept),
+        now(),
+    )?;
+    Ok((response, Upgrading { endpoint }))
+}
+
+/// A connection upgraded by another HTTP server, waiting for its transport: from
+/// [`upgrade`].
+#[derive(Debug)]
+pub struct Upgrading {
+    endpoint: Endpoint,
+}
+
+impl Upgrading {
+    /// The socket over the upgraded transport (e.g. hyper's `Upgraded` in
+    /// `hyper_util::rt::TokioIo`), after the 101 response was sent.
+    pub fn into_websocket<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) -> WebSocket<S> {
+        let mut conn = Conn::new(io, self.endpoint);
+        // `Open` is the endpoint's first event; the socket is open already.
+        conn.endpoint.poll_event();
+        WebSocket::from_conn(conn)
+    }
 }
 
 /// The answer to a plain HTTP request on a WebSocket endpoint (RFC 7231 §6.5.15).

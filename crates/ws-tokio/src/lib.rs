@@ -73,7 +73,9 @@ mod stream;
 pub mod tls;
 
 pub use error::Error;
-pub use handshake::{Answer, ConnectOptions, accept, accept_with, accept_with_config, connect};
+pub use handshake::{
+    Answer, ConnectOptions, Upgrading, accept, accept_with, accept_with_config, connect, upgrade,
+};
 pub use message::{CloseFrame, Message};
 pub use socket::{ReadHalf, WebSocket, WriteHalf};
 pub use stream::ClientStream;

@@ -368,3 +368,57 @@ async fn plain_http_request_gets_426() {
     assert!(answer.starts_with("HTTP/1.1 426"), "{answer}");
     assert!(matches!(server.await.unwrap(), Err(Error::Refused(_))));
 }
+
+#[tokio::test]
+async fn upgrade_of_a_request_parsed_elsewhere() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (listener, url) = listen().await;
+    tokio::spawn(async move {
+        // Plays the HTTP server (hyper): reads the head, answers it itself.
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            assert!(head.len() < 16 * 1024);
+            head.push(tcp.read_u8().await.unwrap());
+        }
+        let limits = ws_handshake::Limits::default();
+        let (incoming, _) = ws_handshake::Incoming::parse(&head, &limits)
+            .unwrap()
+            .unwrap();
+        let ws_handshake::Incoming::Upgrade(request) = incoming else {
+            panic!("plain request");
+        };
+        let (response, upgrading) =
+            ws_tokio::upgrade(request.into_request(), Config::default(), Answer::accept()).unwrap();
+        let mut bytes = Vec::new();
+        ws_handshake::encode_response(&response.map(|()| []), &mut bytes);
+        tcp.write_all(&bytes).await.unwrap();
+        let mut ws = upgrading.into_websocket(tcp);
+        while let Some(Ok(message)) = ws.recv().await {
+            if message.is_data() {
+                ws.send(message).await.unwrap();
+            }
+        }
+    });
+    let (mut ws, response) = ws_tokio::connect(&url).await.unwrap();
+    assert!(
+        response
+            .headers()
+            .contains_key(http::header::SEC_WEBSOCKET_EXTENSIONS)
+    );
+    ws.send(Message::text("upgraded ".repeat(100)))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("upgraded ".repeat(100)));
+}
+
+#[test]
+fn upgrade_refuses_a_plain_request() {
+    let request = http::Request::builder()
+        .uri("/")
+        .header("host", "x")
+        .body(())
+        .unwrap();
+    let result = ws_tokio::upgrade(request, Config::default(), Answer::accept());
+    assert!(matches!(result, Err(Error::NotUpgrade)), "{result:?}");
+}
