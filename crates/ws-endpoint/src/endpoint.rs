@@ -176,6 +176,10 @@ pub struct Endpoint {
     eof: bool,
     /// Input processing stopped because `max_queued_events` was reached.
     paused: bool,
+    /// A failure found in the input while data messages before it still wait to be
+    /// polled: it takes effect once they are, so that the application's answers to them
+    /// (an echo) are sent before the close frame (Autobahn 3.*, 4.*, 5.15).
+    deferred_failure: Option<ConnectionError>,
     /// The receive buffer's length after the last processing: more means new bytes.
     rx_processed: usize,
     last_now: Instant,
@@ -282,6 +286,7 @@ impl Endpoint {
             read_closed: false,
             eof: false,
             paused: false,
+            deferred_failure: None,
             rx_processed: 0,
             last_now: now,
             pre_open: VecDeque::new(),
@@ -340,6 +345,7 @@ impl Endpoint {
         !self.eof
             && self.transport == Transport::Open
             && !self.paused
+            && self.deferred_failure.is_none()
             && matches!(
                 self.handshake,
                 Handshake::Client(_) | Handshake::Server | Handshake::Done
@@ -376,6 +382,10 @@ impl Endpoint {
         }
         self.process(now);
         self.eof = true;
+        if self.deferred_failure.is_some() {
+            // The peer's earlier fault is the reason, reported once its messages are polled.
+            return;
+        }
         if self.state == ReadyState::Closed {
             // A client waiting for the server to close the transport after the close
             // handshake: it has.
@@ -427,6 +437,11 @@ impl Endpoint {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.events.is_empty()
+            && let Some(error) = self.deferred_failure.take()
+        {
+            self.fail(error, self.last_now);
+        }
         let event = self.events.pop_front();
         if self.paused && self.events.len() < self.config.max_queued_events {
             // Resume the input that was left waiting.
@@ -912,6 +927,20 @@ impl Endpoint {
 
     /// Fails the connection because of `error` (RFC 6455 §7.1.7).
     fn fail(&mut self, error: ConnectionError, now: Instant) {
+        if self.deferred_failure.is_some() {
+            return; // The first fault is the one reported.
+        }
+        let message_waiting = self.events.iter().any(|event| {
+            matches!(
+                event,
+                Event::Text(_) | Event::Binary(_) | Event::Fragment { .. }
+            )
+        });
+        if message_waiting && self.state == ReadyState::Open {
+            self.deferred_failure = Some(error);
+            self.read_closed = true;
+            return;
+        }
         let initiator = self.initiator.unwrap_or(Initiator::Local);
         self.fail_as(error, initiator, now);
     }
@@ -1174,8 +1203,11 @@ impl Endpoint {
             OpCode::PING => {
                 self.events.push_back(Event::Ping(payload.clone()));
                 if !self.close_sent {
-                    // The latest ping wins: one pong answers all those pending.
+                    // Answered at once while the output flows (Autobahn 2.10 expects a pong
+                    // per ping); while it is backed up, the latest ping wins and one pong
+                    // answers all those pending.
                     self.pending_pong = Some(payload);
+                    self.flush_pong();
                 }
                 Ok(())
             }

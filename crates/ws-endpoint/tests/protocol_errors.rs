@@ -185,3 +185,35 @@ fn the_peer_gets_the_close_frame() {
     assert!(pair.server.closed_transport && pair.client.closed_transport);
     assert_eq!(pair.client.endpoint.ready_state(), ReadyState::Closed);
 }
+
+/// Autobahn 3.2 (and 3.3–3.7, 4.*, 5.15): a valid message, then a fault, in one read. The
+/// message is delivered first and the failure waits until it was polled, so the
+/// application's echo leaves before the close frame.
+#[test]
+fn a_message_before_a_fault_is_answered_before_the_close() {
+    let (mut server, now) = open_server(server_config());
+    let mut input = masked(true, OpCode::TEXT, b"Hello");
+    let mut bad = masked(true, OpCode::TEXT, b"x");
+    bad[0] |= 0x20; // RSV2, not negotiated
+    input.extend(bad);
+    input.extend(masked(true, OpCode::PING, b"p"));
+    server.receive(&input, now);
+    assert_eq!(server.transmit_len(), 0, "no close frame yet");
+    assert!(!server.wants_read());
+    let Some(Event::Text(text)) = server.poll_event() else {
+        panic!("the message comes first");
+    };
+    assert_eq!(text, "Hello");
+    server.send_text(text).unwrap();
+    assert!(matches!(
+        server.poll_event(),
+        Some(Event::Error(ConnectionError::Frame(_)))
+    ));
+    assert!(matches!(server.poll_event(), Some(Event::Closed(info)) if info.code.as_u16() == 1002));
+    let frames = frames(ws_frame::Role::Client, &output(&mut server));
+    let opcodes: Vec<_> = frames.iter().map(|f| f.header.opcode).collect();
+    // The echo, then the close; the ping after the fault is not answered.
+    assert_eq!(opcodes, [OpCode::TEXT, OpCode::CLOSE]);
+    assert_eq!(frames[1].payload[..2], 1002u16.to_be_bytes());
+    assert!(server.should_close_transport());
+}
