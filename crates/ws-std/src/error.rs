@@ -1,0 +1,39 @@
+//! The one error type of the adapter.
+
+use ws_endpoint::{AcceptError, ConnectionError, SendError};
+
+/// Why a [`WebSocket`](crate::WebSocket) operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading from or writing to the transport failed (including a peer that reset it).
+    #[error("transport: {0}")]
+    Io(#[from] std::io::Error),
+    /// The URL given to [`connect`](crate::connect) is not a `ws://` URL with a host.
+    #[error("invalid WebSocket URL: {0}")]
+    Url(String),
+    /// The client's upgrade request could not be built (e.g. a bad header value).
+    #[error("invalid upgrade request: {0}")]
+    Request(#[from] ws_handshake::UsageError),
+    /// (Client) the server answered the upgrade with this non-101 response.
+    #[error("the server refused the upgrade with status {}", .0.status())]
+    Rejected(Box<http::Response<Vec<u8>>>),
+    /// (Server) the [`accept_with`](crate::accept_with) callback rejected the request, or
+    /// the request was a plain HTTP request; the response was sent.
+    #[error("the upgrade request was refused")]
+    Refused,
+    /// (Server) the callback's acceptance was invalid.
+    #[error("invalid acceptance: {0}")]
+    Accept(#[from] AcceptError),
+    /// The connection failed: a protocol error by the peer, or a timeout. The endpoint
+    /// sent the matching close code (see `ConnectionError::close_code`).
+    #[error("connection failed: {0}")]
+    Connection(#[from] ConnectionError),
+    /// A send was refused: the connection is closing, or misuse (e.g. a ping payload over
+    /// 125 bytes).
+    #[error("cannot send: {0}")]
+    Send(#[from] SendError),
+    /// The connection is closed; nothing more can be received or sent.
+    #[error("the connection is closed")]
+    Closed,
+}

@@ -1,0 +1,48 @@
+//! A blocking WebSocket client and server over any `Read + Write` transport
+//! ([`std::net::TcpStream`] first of all), driving the sans-IO [`ws_endpoint::Endpoint`].
+//! All protocol logic lives in the endpoint; this crate moves bytes and reads the clock.
+//!
+//! An echo server and a client over 127.0.0.1:
+//!
+//! ```
+//! use std::net::TcpListener;
+//! use ws_endpoint::Config;
+//! use ws_std::Message;
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let url = format!("ws://{}/", listener.local_addr()?);
+//! let server = std::thread::spawn(move || -> Result<(), ws_std::Error> {
+//!     let (stream, _) = listener.accept()?;
+//!     let mut ws = ws_std::accept(stream, Config::default())?;
+//!     // Echo until the client closes: `recv` returns `None` after a clean close.
+//!     while let Some(message) = ws.recv()? {
+//!         ws.send(message)?;
+//!     }
+//!     Ok(())
+//! });
+//!
+//! let mut ws = ws_std::connect(&url, Config::default())?;
+//! ws.send(Message::text("hello"))?;
+//! assert_eq!(ws.recv()?, Some(Message::text("hello")));
+//! ws.close(ws_endpoint::CloseCode::NORMAL, "done")?;
+//! server.join().unwrap()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`accept`] and [`accept_with`] run the server's opening handshake on an accepted stream
+//! (`accept_with` lets a callback inspect the request and answer it); [`connect`] opens a
+//! TCP connection to a `ws://` URL and [`client`] runs the client handshake on a stream the
+//! caller opened (a TLS stream, a proxy tunnel). The result is a [`WebSocket`]:
+//! [`send`](WebSocket::send), [`recv`](WebSocket::recv), [`close`](WebSocket::close).
+//! Configuration (limits, timeouts, heartbeat, permessage-deflate) is
+//! [`ws_endpoint::Config`].
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod socket;
+mod transport;
+
+pub use error::Error;
+pub use socket::{Decision, Message, WebSocket, accept, accept_with, client, connect};
+pub use transport::Transport;

@@ -1,0 +1,169 @@
+//! Client and server over 127.0.0.1: echo, compression, the accept callback, heartbeat.
+//! Every wait is bounded (read timeouts in the endpoint's config, channel timeouts here).
+
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ws_endpoint::{CloseCode, Config, ConnectionError};
+use ws_handshake::ClientBuilder;
+use ws_std::{Decision, Error, Message};
+
+/// Listens on a free port and runs `serve` on the first connection; returns the URL.
+fn serve<T: Send + 'static>(
+    serve: impl FnOnce(std::net::TcpStream) -> T + Send + 'static,
+) -> (String, JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/chat", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || serve(listener.accept().unwrap().0));
+    (url, handle)
+}
+
+/// An echo server with `config`; returns how its connection ended.
+fn echo_server(config: Config) -> (String, JoinHandle<Result<(), Error>>) {
+    serve(move |stream| {
+        let mut ws = ws_std::accept(stream, config)?;
+        while let Some(message) = ws.recv()? {
+            ws.send(message)?;
+        }
+        Ok(())
+    })
+}
+
+fn no_compression() -> Config {
+    let mut config = Config::default();
+    config.extensions = ws_extensions::Extensions::new();
+    config
+}
+
+/// Compressible but not trivial: 4 MiB of counting text.
+fn large_text() -> String {
+    (0..)
+        .map(|i: u32| format!("{i} "))
+        .flat_map(|s| s.into_bytes())
+        .take(4 << 20)
+        .map(char::from)
+        .collect()
+}
+
+fn echo_round_trip(client_config: Config, server_config: Config, compressed: bool) {
+    let (url, server) = echo_server(server_config);
+    let mut ws = ws_std::connect(&url, client_config).unwrap();
+    assert_eq!(!ws.opened().extensions.is_empty(), compressed);
+    let messages = [
+        Message::text("hello"),
+        Message::binary(vec![0u8, 1, 2, 255]),
+        Message::text(""),
+        Message::text(large_text()),
+        Message::binary(vec![7u8; 3 << 20]),
+    ];
+    for message in messages {
+        ws.send(message.clone()).unwrap();
+        assert_eq!(ws.recv().unwrap(), Some(message));
+    }
+    ws.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(ws.close_info().unwrap().clean);
+    assert_eq!(ws.recv().unwrap(), None);
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn echo_compressed() {
+    echo_round_trip(Config::default(), Config::default(), true);
+}
+
+#[test]
+fn echo_uncompressed() {
+    echo_round_trip(no_compression(), Config::default(), false);
+}
+
+#[test]
+fn streamed_message_is_reassembled() {
+    let (url, server) = echo_server(Config::default());
+    let mut ws = ws_std::connect(&url, Config::default()).unwrap();
+    let kind = ws_endpoint::MessageKind::Text;
+    for (data, last) in [("str", false), ("eam", false), ("ed", true)] {
+        let data = bytes::Bytes::from_static(data.as_bytes());
+        ws.send(Message::Fragment { kind, data, last }).unwrap();
+    }
+    assert_eq!(ws.recv().unwrap(), Some(Message::text("streamed")));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn callback_rejects() {
+    let (url, server) = serve(|stream| {
+        ws_std::accept_with(stream, Config::default(), |request| {
+            assert_eq!(request.request().uri().path(), "/chat");
+            let mut response = http::Response::new(b"go away".to_vec());
+            *response.status_mut() = http::StatusCode::FORBIDDEN;
+            Decision::Reject(response)
+        })
+        .map(|_| ())
+    });
+    match ws_std::connect(&url, Config::default()) {
+        Err(Error::Rejected(response)) => {
+            assert_eq!(response.status(), http::StatusCode::FORBIDDEN);
+            assert_eq!(response.body(), b"go away");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert!(matches!(server.join().unwrap(), Err(Error::Refused)));
+}
+
+#[test]
+fn callback_chooses_protocol_and_headers() {
+    let (url, server) = serve(|stream| {
+        let ws = ws_std::accept_with(stream, Config::default(), |request| {
+            assert_eq!(request.protocols(), ["v1", "v2"]);
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-served-by", http::HeaderValue::from_static("ws-std"));
+            Decision::AcceptWith {
+                protocol: Some("v2".into()),
+                headers,
+            }
+        })
+        .unwrap();
+        ws.opened().protocol.clone()
+    });
+    let stream =
+        std::net::TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches("/chat"))
+            .unwrap();
+    let request = ClientBuilder::new(url.parse().unwrap())
+        .protocol("v1")
+        .protocol("v2");
+    let ws = ws_std::client(stream, request, Config::default()).unwrap();
+    let opened = ws.opened();
+    assert_eq!(opened.protocol.as_deref(), Some("v2"));
+    let response = opened.response.as_ref().unwrap();
+    assert_eq!(response.headers()["x-served-by"], "ws-std");
+    assert_eq!(server.join().unwrap().as_deref(), Some("v2"));
+}
+
+#[test]
+fn heartbeat_closes_a_silent_peer() {
+    let mut config = Config::default();
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(200);
+    let (done_tx, done_rx) = mpsc::channel();
+    let (url, _server) = serve(move |stream| {
+        let mut ws = ws_std::accept(stream, config).unwrap();
+        let started = Instant::now();
+        let result = ws.recv();
+        done_tx.send((result, started.elapsed())).unwrap();
+    });
+    // The client never calls `recv`, so it never answers the server's pings.
+    let _client = ws_std::connect(&url, Config::default()).unwrap();
+    let (result, elapsed) = done_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the server gives up on a silent peer");
+    assert!(
+        matches!(result, Err(Error::Connection(ConnectionError::PongTimeout))),
+        "{result:?}"
+    );
+    // The first ping at 100 ms, the deadline 200 ms later.
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
