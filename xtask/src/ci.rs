@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{Result, cargo, fuzz, interop, run_step, target_dir};
+use crate::{Result, autobahn, cargo, fuzz, interop, run_step, target_dir};
 
 /// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
 /// libFuzzer rebuilds from scratch, short enough to keep CI quick.
@@ -34,6 +34,8 @@ pub(crate) fn run() -> Result {
     run_step(doc)?;
 
     interop::run()?;
+
+    autobahn::run(&[])?;
 
     simd_variants()?;
 

@@ -2,10 +2,12 @@
 //!
 //! Dependency-free on purpose: it has to build on a fresh machine before anything else.
 
+mod autobahn;
 mod bench;
 mod ci;
 mod fuzz;
 mod interop;
+mod python;
 
 use std::{
     path::{Path, PathBuf},
@@ -16,11 +18,14 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci               the whole test suite: fmt, clippy, tests, docs, interop, fuzz smoke run
+  ci               the whole test suite: fmt, clippy, tests, docs, interop, autobahn,
+                   fuzz smoke run
   bench [FILTER]   criterion benchmarks, then one table of GB/s and ratios
   fuzz [TARGET] [SECONDS]
                    run a fuzz target (default: all, 60 s each) with cargo-fuzz
   interop          permessage-deflate against Python websockets (venv in the target dir)
+  autobahn [--role server|client] [--cases 'N.*']
+                   the Autobahn TestSuite (kosoku) against the adapters' testees
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +35,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("interop") => interop::run(),
+        Some("autobahn") => autobahn::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
