@@ -58,7 +58,10 @@ fn config() -> Config {
         client_no_context_takeover: true,
         ..DeflateParams::default()
     })
-    .fallback(DeflateParams::default());
+    .fallback(DeflateParams::default())
+    // Every message compressed: see the server testee for kosoku's trouble with short
+    // uncompressed messages on a deflate connection.
+    .min_size(0);
     config.extensions = Extensions::new().with(deflate);
     config
 }

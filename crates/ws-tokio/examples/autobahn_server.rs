@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use tokio::net::TcpListener;
+use ws_extensions::{Extensions, PerMessageDeflate};
 use ws_tokio::{Answer, Config};
 
 #[tokio::main]
@@ -37,5 +38,9 @@ fn config() -> Config {
     let mut config = Config::default();
     config.max_message_size = 64 << 20;
     config.max_frame_payload = 64 << 20;
+    // Compress every message, however short. Sending short ones uncompressed is valid
+    // (RFC 7692 §6) and the default, but kosoku 0.1.0 then hands the echo to its case
+    // as a `str` and errors in its own hashing (12.x.1 / 13.x.1, 16-byte messages).
+    config.extensions = Extensions::new().with(PerMessageDeflate::new().min_size(0));
     config
 }
