@@ -57,7 +57,8 @@
 //! # Features
 //!
 //! - `rustls`: `wss://` in [`connect`] (webpki roots by default, or
-//!   [`ConnectOptions::tls_config`]), and the [`tls`] module for servers.
+//!   `ConnectOptions::tls_config`), and the `tls` module for servers. (Plain code, not
+//!   links: both exist only with the feature, and the docs must build without it.)
 //!
 //! Design notes: `docs/adapters.md`.
 
