@@ -33,6 +33,8 @@ pub(crate) fn run() -> Result {
         .env("RUSTDOCFLAGS", "-D warnings");
     run_step(doc)?;
 
+    optional_features()?;
+
     interop::run()?;
 
     autobahn::run(&[])?;
@@ -40,6 +42,35 @@ pub(crate) fn run() -> Result {
     simd_variants()?;
 
     fuzz::smoke(None, FUZZ_SMOKE_SECONDS)
+}
+
+/// Crates whose optional features the workspace-wide steps (default features) never
+/// compile: ws-tokio's `rustls` (wss:// and server TLS, tested with an rcgen certificate).
+const CRATES_WITH_FEATURES: [&str; 1] = ["ws-tokio"];
+
+/// Lints, tests and documents each crate of `CRATES_WITH_FEATURES` with all its features.
+fn optional_features() -> Result {
+    for krate in CRATES_WITH_FEATURES {
+        let mut clippy = cargo();
+        clippy
+            .args([
+                "clippy",
+                "--package",
+                krate,
+                "--all-targets",
+                "--all-features",
+            ])
+            .args(["--", "-D", "warnings"]);
+        run_step(clippy)?;
+        let mut test = cargo();
+        test.args(["test", "--package", krate, "--all-features"]);
+        run_step(test)?;
+        let mut doc = cargo();
+        doc.args(["doc", "--package", krate, "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings");
+        run_step(doc)?;
+    }
+    Ok(())
 }
 
 /// The masking code paths the main test run does not build: the portable fallback alone
