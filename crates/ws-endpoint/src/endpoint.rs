@@ -572,11 +572,10 @@ impl Endpoint {
         ) {
             return Err(AcceptError::NoPendingRequest);
         }
-        self.handshake = Handshake::Done;
         let mut bytes = Vec::new();
         ws_handshake::encode_response(response, &mut bytes);
         self.tx.extend(&bytes);
-        self.abort(None, Initiator::Local, Transport::CloseWhenFlushed, now);
+        self.end_handshake(None, Initiator::Local, now);
         Ok(())
     }
 
@@ -984,6 +983,18 @@ impl Endpoint {
     }
 
     /// Ends the connection without a close handshake (handshake phase).
+    /// Ends the opening handshake without opening: reports `error` (if any) and closes
+    /// the transport once what is queued (an error response, say) is written.
+    fn end_handshake(
+        &mut self,
+        error: Option<ConnectionError>,
+        initiator: Initiator,
+        now: Instant,
+    ) {
+        self.handshake = Handshake::Done;
+        self.abort(error, initiator, Transport::CloseWhenFlushed, now);
+    }
+
     fn abort(
         &mut self,
         error: Option<ConnectionError>,
@@ -1080,33 +1091,20 @@ impl Endpoint {
                         true
                     }
                     Err(error) => {
-                        self.handshake = Handshake::Done;
-                        self.abort(
-                            Some(error),
-                            Initiator::Local,
-                            Transport::CloseWhenFlushed,
-                            now,
-                        );
+                        self.end_handshake(Some(error), Initiator::Local, now);
                         false
                     }
                 }
             }
             Ok(Some((ClientOutcome::Rejected(response), used))) => {
                 self.rx.advance(used);
-                self.handshake = Handshake::Done;
                 self.events.push_back(Event::Rejected(Box::new(response)));
-                self.abort(None, Initiator::Remote, Transport::CloseWhenFlushed, now);
+                self.end_handshake(None, Initiator::Remote, now);
                 false
             }
             Err(error) => {
-                self.handshake = Handshake::Done;
                 let error = ConnectionError::BadResponse(error);
-                self.abort(
-                    Some(error),
-                    Initiator::Local,
-                    Transport::CloseWhenFlushed,
-                    now,
-                );
+                self.end_handshake(Some(error), Initiator::Local, now);
                 false
             }
         }
@@ -1124,8 +1122,7 @@ impl Endpoint {
                         // Only the negotiated extensions could make it invalid: a bug, reported
                         // as a refused request rather than a panic.
                         debug_assert!(false, "auto accept failed: {error}");
-                        self.handshake = Handshake::Done;
-                        self.abort(None, Initiator::Local, Transport::CloseWhenFlushed, now);
+                        self.end_handshake(None, Initiator::Local, now);
                     }
                     return false; // `accept` processed the rest.
                 }
@@ -1142,17 +1139,11 @@ impl Endpoint {
                 false
             }
             Err(error) => {
-                self.handshake = Handshake::Done;
                 let mut bytes = Vec::new();
                 error.write_response(&mut bytes);
                 self.tx.extend(&bytes);
                 let error = ConnectionError::BadRequest(error);
-                self.abort(
-                    Some(error),
-                    Initiator::Local,
-                    Transport::CloseWhenFlushed,
-                    now,
-                );
+                self.end_handshake(Some(error), Initiator::Local, now);
                 false
             }
         }
