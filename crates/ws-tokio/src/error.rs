@@ -8,8 +8,8 @@ use ws_endpoint::{AcceptError, CloseCode, ConnectionError, SendError};
 ///
 /// Each source of failure has its own variant: the transport ([`Error::Io`]), the
 /// protocol or a timer ([`Error::Connection`]), the opening handshake ([`Error::Rejected`],
-/// [`Error::Refused`]), and the application's own mistakes ([`Error::Send`],
-/// [`Error::Usage`], [`Error::Url`]).
+/// [`Error::Refused`], [`Error::ProxyRefused`]), and the application's own mistakes
+/// ([`Error::Send`], [`Error::Usage`], [`Error::Url`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -58,6 +58,18 @@ pub enum Error {
     /// (Client) the URL does not parse.
     #[error("invalid URL: {0}")]
     Url(#[from] http::uri::InvalidUri),
+    /// (Client) the HTTP proxy refused to open the tunnel (407 when credentials are
+    /// missing or wrong, 403, 502...): its whole response, body included when it had a
+    /// length.
+    #[error("the proxy refused the tunnel with status {}", .0.status())]
+    ProxyRefused(Box<http::Response<Vec<u8>>>),
+    /// (Client) the proxy's answer to `CONNECT` is not a valid HTTP response, or passes
+    /// `Config::handshake_limits`.
+    #[error("invalid answer from the proxy: {0}")]
+    ProxyResponse(ws_handshake::ResponseError),
+    /// (Client) the proxy URL is not `http://` (TLS to the proxy is not supported).
+    #[error("unsupported proxy URL {0:?}: only http:// proxies are supported")]
+    UnsupportedProxy(String),
     /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
     #[error("wss:// needs the `rustls` feature")]
     TlsNotEnabled,

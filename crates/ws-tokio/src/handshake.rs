@@ -1,155 +1,20 @@
-//! Opening the connection: the client's `connect` and the server's `accept`.
+//! The server's side of opening a connection: `accept` and `upgrade`.
 
 use std::future::poll_fn;
 use std::task::Poll;
 
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
-use ws_handshake::{Accept, ClientBuilder, Incoming, UpgradeRequest};
+use ws_handshake::{Accept, Incoming, UpgradeRequest};
 
 use crate::conn::{Conn, Half, now};
-use crate::stream::ClientStream;
 use crate::{Error, WebSocket};
-
-/// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
-/// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
-///
-/// A response other than 101 is [`Error::Rejected`], carrying it.
-pub async fn connect(url: &str) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
-    ConnectOptions::new(url)?.connect().await
-}
-
-/// A client connection being set up: the URL, subprotocols, headers and [`Config`].
-#[derive(Debug)]
-#[must_use]
-pub struct ConnectOptions {
-    builder: ClientBuilder,
-    uri: Uri,
-    config: Config,
-    #[cfg(feature = "rustls")]
-    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
-}
-
-impl ConnectOptions {
-    /// Options for connecting to `url` (`ws://` or `wss://`).
-    pub fn new(url: &str) -> Result<ConnectOptions, Error> {
-        let uri: Uri = url.parse()?;
-        Ok(ConnectOptions {
-            builder: ClientBuilder::new(uri.clone()),
-            uri,
-            config: Config::default(),
-            #[cfg(feature = "rustls")]
-            tls: None,
-        })
-    }
-
-    /// Offers a subprotocol (several calls: in order of preference).
-    pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
-        self.builder = self.builder.protocol(name);
-        self
-    }
-
-    /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
-        self.builder = self.builder.header(name, value);
-        self
-    }
-
-    /// The endpoint's configuration: limits, heartbeat, timeouts, extensions.
-    pub fn config(mut self, config: Config) -> ConnectOptions {
-        self.config = config;
-        self
-    }
-
-    /// The TLS configuration for `wss://` (default: the webpki roots, no client
-    /// certificate).
-    #[cfg(feature = "rustls")]
-    pub fn tls_config(
-        mut self,
-        config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
-    ) -> ConnectOptions {
-        self.tls = Some(config);
-        self
-    }
-
-    /// Opens a TCP connection (and TLS for `wss://`), then runs the handshake.
-    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
-        let secure = match self.uri.scheme_str() {
-            Some("ws") => false,
-            Some("wss") => true,
-            other => {
-                let scheme = other.unwrap_or_default().to_owned();
-                return Err(ws_handshake::UsageError::UnsupportedScheme(scheme).into());
-            }
-        };
-        let host = self
-            .uri
-            .host()
-            .ok_or(ws_handshake::UsageError::MissingHost)?;
-        // An IPv6 literal comes bracketed in a URI; the resolver wants it bare.
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = self.uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        let tcp = TcpStream::connect((host.as_str(), port)).await?;
-        // Output is already coalesced into one write per batch: Nagle only adds latency.
-        tcp.set_nodelay(true)?;
-        let stream = if secure {
-            #[cfg(feature = "rustls")]
-            {
-                let config = self
-                    .tls
-                    .clone()
-                    .unwrap_or_else(crate::tls::default_client_config);
-                ClientStream::Rustls(Box::new(crate::tls::connect(config, &host, tcp).await?))
-            }
-            #[cfg(not(feature = "rustls"))]
-            return Err(Error::TlsNotEnabled);
-        } else {
-            ClientStream::Plain(tcp)
-        };
-        self.connect_on(stream).await
-    }
-
-    /// Runs the handshake over a transport the caller opened (a proxy tunnel, a Unix
-    /// socket, a TLS stream of its own).
-    pub async fn connect_on<S: AsyncRead + AsyncWrite + Unpin>(
-        self,
-        io: S,
-    ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
-        let endpoint = Endpoint::client(self.config, self.builder, now())?;
-        let mut conn = Conn::new(io, endpoint);
-        let response = poll_fn(|cx| {
-            loop {
-                let event = match std::task::ready!(conn.poll_event(cx, Half::Read)) {
-                    Ok(Some(event)) => event,
-                    Ok(None) => return Poll::Ready(Err(Error::Closed)),
-                    Err(error) => return Poll::Ready(Err(error)),
-                };
-                match handshake_event(&mut conn, event) {
-                    Some(Ok(Event::Open(opened))) => {
-                        return Poll::Ready(Ok(opened.response.unwrap_or_default()));
-                    }
-                    Some(Ok(Event::Rejected(response))) => {
-                        return Poll::Ready(Err(Error::Rejected(response)));
-                    }
-                    Some(Err(error)) => return Poll::Ready(Err(error)),
-                    _ => {}
-                }
-            }
-        })
-        .await?;
-        Ok((WebSocket::from_conn(conn), response))
-    }
-}
 
 /// Common handling of a handshake-phase event: an error is kept until `Closed`, which
 /// turns into the error returned; other events are the caller's.
-fn handshake_event<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) fn handshake_event<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     event: Event,
 ) -> Option<Result<Event, Error>> {

@@ -64,19 +64,20 @@
 
 #![forbid(unsafe_code)]
 
+mod client;
 mod conn;
 mod error;
 mod handshake;
 mod message;
+mod proxy;
 mod socket;
 mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use client::{ConnectOptions, connect};
 pub use error::Error;
-pub use handshake::{
-    Answer, ConnectOptions, Upgrading, accept, accept_with, accept_with_config, connect, upgrade,
-};
+pub use handshake::{Answer, Upgrading, accept, accept_with, accept_with_config, upgrade};
 pub use message::{CloseFrame, Message};
 pub use socket::{ReadHalf, WebSocket, WriteHalf};
 pub use stream::ClientStream;

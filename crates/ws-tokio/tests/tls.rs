@@ -1,25 +1,18 @@
 //! wss:// with a certificate generated for the test.
 #![cfg(feature = "rustls")]
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use ws_tokio::tls::TlsAcceptor;
-use ws_tokio::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use ws_tokio::tls::rustls::{self, RootCertStore};
 use ws_tokio::{ConnectOptions, Error, Message};
+
+use support::{certificate, connect_proxy};
 
 #[tokio::test]
 async fn wss_echo_with_a_generated_certificate() {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
-    let server_config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(server_config));
-
+    let (acceptor, client_config) = certificate();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -38,15 +31,10 @@ async fn wss_echo_with_a_generated_certificate() {
         }
     });
 
-    let mut roots = RootCertStore::empty();
-    roots.add(cert.cert.der().clone()).unwrap();
-    let client_config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
     let url = format!("wss://localhost:{port}/");
     let (mut ws, _) = ConnectOptions::new(&url)
         .unwrap()
-        .tls_config(Arc::new(client_config))
+        .tls_config(client_config)
         .connect()
         .await
         .unwrap();
@@ -66,4 +54,37 @@ async fn wss_echo_with_a_generated_certificate() {
         Err(Error::Io(error)) => assert!(error.to_string().contains("certificate"), "{error}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
+    let (acceptor, client_config) = certificate();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        support::echo(acceptor.accept(tcp).await.unwrap()).await;
+    });
+    // `user:pass`; the password percent-encoded.
+    let (proxy, mut targets) = connect_proxy("Basic dXNlcjpwOnNz").await;
+    let (mut ws, _) = ConnectOptions::new(&format!("wss://localhost:{port}/"))
+        .unwrap()
+        .tls_config(client_config)
+        .proxy(&format!("http://user:p%3Ass@{proxy}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    // The proxy is asked for the host name, which the TLS certificate is checked against.
+    assert_eq!(targets.recv().await.unwrap(), format!("localhost:{port}"));
+    ws.send(Message::text("hidden from the proxy"))
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(support::LIMIT, ws.recv())
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.unwrap().unwrap(),
+        Message::text("hidden from the proxy")
+    );
 }

@@ -1,0 +1,213 @@
+//! The client's side of opening a connection: `connect`, through an HTTP proxy if asked.
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Uri};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use ws_endpoint::{Config, Endpoint, Event};
+use ws_handshake::{ClientBuilder, UsageError};
+
+use crate::conn::{Conn, Half, now};
+use crate::handshake::handshake_event;
+use crate::stream::ClientStream;
+use crate::{Error, WebSocket, proxy};
+
+/// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
+/// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
+///
+/// A response other than 101 is [`Error::Rejected`], carrying it.
+pub async fn connect(url: &str) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
+    ConnectOptions::new(url)?.connect().await
+}
+
+/// A client connection being set up: the URL, subprotocols, headers, [`Config`], and how
+/// to reach the server (an HTTP proxy, TLS settings).
+#[derive(Debug)]
+#[must_use]
+pub struct ConnectOptions {
+    uri: Uri,
+    protocols: Vec<String>,
+    headers: HeaderMap,
+    config: Config,
+    proxy: Option<Uri>,
+    #[cfg(feature = "rustls")]
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
+}
+
+impl ConnectOptions {
+    /// Options for connecting to `url` (`ws://` or `wss://`).
+    pub fn new(url: &str) -> Result<ConnectOptions, Error> {
+        Ok(ConnectOptions {
+            uri: url.parse()?,
+            protocols: Vec::new(),
+            headers: HeaderMap::new(),
+            config: Config::default(),
+            proxy: None,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        })
+    }
+
+    /// Offers a subprotocol (several calls: in order of preference).
+    pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
+        self.protocols.push(name.into());
+        self
+    }
+
+    /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The endpoint's configuration: limits, heartbeat, timeouts, extensions.
+    pub fn config(mut self, config: Config) -> ConnectOptions {
+        self.config = config;
+        self
+    }
+
+    /// Connects through the HTTP proxy at `url` (`http://host:port`; the port defaults
+    /// to 80): a `CONNECT` request opens a tunnel to the server, then TLS (for `wss://`)
+    /// and the WebSocket handshake run through it. Credentials in the URL
+    /// (`http://user:password@host:port`, percent-encoded) are sent as
+    /// `Proxy-Authorization: Basic`.
+    ///
+    /// A proxy that refuses the tunnel is [`Error::ProxyRefused`], carrying its response.
+    /// `https://` proxies (TLS to the proxy itself) are not supported:
+    /// [`Error::UnsupportedProxy`].
+    pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
+        let uri: Uri = url.parse()?;
+        if uri.scheme_str() != Some("http") {
+            return Err(Error::UnsupportedProxy(url.to_owned()));
+        }
+        self.proxy = Some(uri);
+        Ok(self)
+    }
+
+    /// The TLS configuration for `wss://` (default: the webpki roots, no client
+    /// certificate).
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(
+        mut self,
+        config: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
+    ) -> ConnectOptions {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Opens a TCP connection (through the proxy, if one is set; then TLS for `wss://`),
+    /// then runs the handshake.
+    pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
+        let stream = self.open(&self.uri).await?;
+        self.connect_on(stream).await
+    }
+
+    /// Runs the handshake over a transport the caller opened (a Unix socket, a TLS stream
+    /// of its own). The proxy setting does not apply.
+    pub async fn connect_on<S: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        io: S,
+    ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
+        let request = self.request(&self.uri);
+        handshake(io, request, self.config).await
+    }
+
+    /// The transport to the server at `uri`: TCP, directly or through the proxy, then TLS
+    /// for `wss://`.
+    async fn open(&self, uri: &Uri) -> Result<ClientStream, Error> {
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            other => {
+                let scheme = other.unwrap_or_default().to_owned();
+                return Err(UsageError::UnsupportedScheme(scheme).into());
+            }
+        };
+        let tcp = match &self.proxy {
+            Some(proxy) => proxy::tunnel(proxy, uri, self.config.handshake_limits).await?,
+            None => tcp_connect(uri, if secure { 443 } else { 80 }).await?,
+        };
+        if !secure {
+            return Ok(ClientStream::Plain(tcp));
+        }
+        #[cfg(feature = "rustls")]
+        {
+            let config = self
+                .tls
+                .clone()
+                .unwrap_or_else(crate::tls::default_client_config);
+            let (host, _) = host_port(uri, 443)?;
+            Ok(ClientStream::Rustls(Box::new(
+                crate::tls::connect(config, &host, tcp).await?,
+            )))
+        }
+        #[cfg(not(feature = "rustls"))]
+        Err(Error::TlsNotEnabled)
+    }
+
+    /// The upgrade request for `uri`.
+    fn request(&self, uri: &Uri) -> ClientBuilder {
+        let mut builder = ClientBuilder::new(uri.clone());
+        for protocol in &self.protocols {
+            builder = builder.protocol(protocol.clone());
+        }
+        for (name, value) in &self.headers {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        builder
+    }
+}
+
+/// The host to resolve and the port of `uri`, `default_port` if it names none.
+pub(crate) fn host_port(uri: &Uri, default_port: u16) -> Result<(String, u16), Error> {
+    let host = uri
+        .host()
+        .filter(|host| !host.is_empty())
+        .ok_or(UsageError::MissingHost)?;
+    // An IPv6 literal comes bracketed in a URI; the resolver wants it bare.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Ok((host.to_owned(), uri.port_u16().unwrap_or(default_port)))
+}
+
+/// A TCP connection to the host and port of `uri`.
+pub(crate) async fn tcp_connect(uri: &Uri, default_port: u16) -> Result<TcpStream, Error> {
+    let (host, port) = host_port(uri, default_port)?;
+    let tcp = TcpStream::connect((host.as_str(), port)).await?;
+    // Output is already coalesced into one write per batch: Nagle only adds latency.
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
+/// The client's opening handshake over `io`.
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    request: ClientBuilder,
+    config: Config,
+) -> Result<(WebSocket<S>, http::Response<()>), Error> {
+    let endpoint = Endpoint::client(config, request, now())?;
+    let mut conn = Conn::new(io, endpoint);
+    let response = poll_fn(|cx| {
+        loop {
+            let event = match std::task::ready!(conn.poll_event(cx, Half::Read)) {
+                Ok(Some(event)) => event,
+                Ok(None) => return Poll::Ready(Err(Error::Closed)),
+                Err(error) => return Poll::Ready(Err(error)),
+            };
+            match handshake_event(&mut conn, event) {
+                Some(Ok(Event::Open(opened))) => {
+                    return Poll::Ready(Ok(opened.response.unwrap_or_default()));
+                }
+                Some(Ok(Event::Rejected(response))) => {
+                    return Poll::Ready(Err(Error::Rejected(response)));
+                }
+                Some(Err(error)) => return Poll::Ready(Err(error)),
+                _ => {}
+            }
+        }
+    })
+    .await?;
+    Ok((WebSocket::from_conn(conn), response))
+}

@@ -1,0 +1,103 @@
+//! Connecting through an HTTP CONNECT proxy (a small one in the test, on 127.0.0.1).
+
+mod support;
+
+use std::io;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::time::timeout;
+use ws_tokio::{ConnectOptions, Error, Message};
+
+use support::{LIMIT, connect_proxy, echo_server, read_head};
+
+/// `user:pass` in Basic credentials (RFC 7617).
+const AUTH: &str = "Basic dXNlcjpwYXNz";
+
+#[tokio::test]
+async fn ws_through_an_authenticating_proxy() {
+    let server = echo_server().await;
+    let (proxy, mut targets) = connect_proxy(AUTH).await;
+    let (mut ws, _) = ConnectOptions::new(&format!("ws://{server}/chat"))
+        .unwrap()
+        .proxy(&format!("http://user:pass@{proxy}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(targets.recv().await.unwrap(), server.to_string());
+    ws.send(Message::text("through the tunnel")).await.unwrap();
+    let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
+    assert_eq!(reply, Message::text("through the tunnel"));
+}
+
+#[tokio::test]
+async fn a_proxy_refusal_carries_its_response() {
+    let server = echo_server().await;
+    let (proxy, _targets) = connect_proxy(AUTH).await;
+    // No credentials, then wrong ones: both refused.
+    for credentials in ["", "user:wrong@"] {
+        let refused = ConnectOptions::new(&format!("ws://{server}/"))
+            .unwrap()
+            .proxy(&format!("http://{credentials}{proxy}"))
+            .unwrap()
+            .connect()
+            .await;
+        match refused {
+            Err(Error::ProxyRefused(response)) => {
+                assert_eq!(response.status(), 407);
+                assert!(response.headers().contains_key("proxy-authenticate"));
+                assert_eq!(response.body(), b"denied");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn only_http_proxies_are_accepted() {
+    for url in ["https://proxy.example", "socks5://proxy.example:1080"] {
+        let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
+        assert!(
+            matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
+            "{refused:?}"
+        );
+    }
+}
+
+/// What a client gets from a proxy that answers `CONNECT` with `answer` and closes.
+async fn answered_with(answer: &'static [u8]) -> Error {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        read_head(&mut tcp).await.unwrap();
+        tcp.write_all(answer).await.unwrap();
+    });
+    let result = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .proxy(&format!("http://{proxy}"))
+        .unwrap()
+        .connect();
+    timeout(LIMIT, result)
+        .await
+        .unwrap()
+        .map(|_| ())
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_broken_proxy_answer_is_a_typed_error() {
+    let error = answered_with(b"").await;
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        "{error:?}"
+    );
+    let error = answered_with(b"HTTP/1.1 200 OK\r\n\r\nearly bytes").await;
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        "{error:?}"
+    );
+    let error = answered_with(b"SSH-2.0-OpenSSH\r\n\r\n").await;
+    assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+}

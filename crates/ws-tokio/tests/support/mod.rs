@@ -1,0 +1,140 @@
+//! Helpers shared by the client tests: an echo server, an HTTP CONNECT proxy, a test
+//! certificate. Each test binary uses some of them, so the rest would warn as dead code.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// Every wait in a test gives up after this long rather than hang.
+pub(crate) const LIMIT: Duration = Duration::from_secs(20);
+
+/// The longest request head the test proxy reads.
+const MAX_HEAD: usize = 8 << 10;
+
+/// Spawns a server on 127.0.0.1 that accepts WebSocket connections and echoes data
+/// messages; returns its address.
+pub(crate) async fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(echo(tcp));
+        }
+    });
+    addr
+}
+
+/// Echoes data messages on a server connection until it ends.
+pub(crate) async fn echo<S>(io: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let Ok(mut ws) = ws_tokio::accept(io).await else {
+        return;
+    };
+    while let Some(Ok(message)) = ws.recv().await {
+        if message.is_data() && ws.send(message).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Spawns an HTTP CONNECT proxy on 127.0.0.1 that demands `Proxy-Authorization: {auth}`
+/// (answering 407 otherwise), then opens the tunnel and copies bytes both ways. Returns
+/// its address and a channel that receives the target of each CONNECT request.
+pub(crate) async fn connect_proxy(
+    auth: &'static str,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (targets, seen) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let targets = targets.clone();
+            tokio::spawn(async move {
+                // A failed tunnel shows in the client's result, which the test checks.
+                let _ = serve_connect(tcp, auth, targets).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// One connection of the test proxy.
+async fn serve_connect(
+    mut client: TcpStream,
+    auth: &str,
+    targets: mpsc::UnboundedSender<String>,
+) -> std::io::Result<()> {
+    let head = read_head(&mut client).await?;
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let target = match request_line.split(' ').collect::<Vec<_>>()[..] {
+        ["CONNECT", target, "HTTP/1.1"] => target.to_owned(),
+        _ => panic!("not a CONNECT request: {request_line:?}"),
+    };
+    let authorized = lines.any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("proxy-authorization") && value.trim() == auth
+        })
+    });
+    let _ = targets.send(target.clone());
+    if !authorized {
+        client
+            .write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: Basic realm=\"test\"\r\n\
+                  Content-Length: 6\r\n\r\ndenied",
+            )
+            .await?;
+        return client.shutdown().await;
+    }
+    let mut server = TcpStream::connect(target).await?;
+    client
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
+/// Reads an HTTP head, byte by byte so that nothing after it is consumed.
+pub(crate) async fn read_head(tcp: &mut TcpStream) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        assert!(head.len() < MAX_HEAD, "request head too long");
+        head.push(tcp.read_u8().await?);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// A certificate for `localhost`, generated now: the server's TLS acceptor and a client
+/// configuration that trusts only that certificate.
+#[cfg(feature = "rustls")]
+pub(crate) fn certificate() -> (
+    ws_tokio::tls::TlsAcceptor,
+    std::sync::Arc<ws_tokio::tls::rustls::ClientConfig>,
+) {
+    use std::sync::Arc;
+    use ws_tokio::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use ws_tokio::tls::rustls::{self, RootCertStore};
+
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let server_config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let client_config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (
+        ws_tokio::tls::TlsAcceptor::from(Arc::new(server_config)),
+        Arc::new(client_config),
+    )
+}
