@@ -369,6 +369,49 @@ impl Endpoint {
         self.process(now);
     }
 
+    /// Gives back the capacity of buffers and queues that hold nothing: call it when the
+    /// connection goes idle (a read found nothing to read), so that an idle connection
+    /// keeps only its fixed state. Buffers grow again on demand; a busy connection that
+    /// never calls this reuses them instead.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use ws_endpoint::{Config, Endpoint};
+    /// let mut endpoint = Endpoint::server(Config::default(), Instant::now());
+    /// endpoint.receive_buffer().reserve(64 * 1024);
+    /// endpoint.shrink_buffers();
+    /// assert_eq!(endpoint.buffer_capacity(), 0);
+    /// ```
+    pub fn shrink_buffers(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+        self.tx.shrink();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.pre_open.is_empty() {
+            self.pre_open = VecDeque::new();
+        }
+        if self.pings.is_empty() {
+            self.pings = VecDeque::new();
+        }
+        self.scratch = Vec::new();
+        if let Some(message) = &mut self.incoming
+            && message.joined.is_empty()
+        {
+            message.joined = BytesMut::new();
+        }
+    }
+
+    /// The bytes of buffer capacity this endpoint holds (receive buffer, send queue,
+    /// partial message), data included: what [`shrink_buffers`](Endpoint::shrink_buffers)
+    /// can give back once the data is gone. Payloads already handed out are not counted.
+    pub fn buffer_capacity(&self) -> usize {
+        let joined = self.incoming.as_ref().map_or(0, |m| m.joined.capacity());
+        self.rx.capacity() + self.tx.capacity() + self.scratch.capacity() + joined
+    }
+
     /// Appends `data` to the receive buffer and processes it.
     pub fn receive(&mut self, data: &[u8], now: Instant) {
         self.rx.extend_from_slice(data);

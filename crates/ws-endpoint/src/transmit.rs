@@ -106,4 +106,17 @@ impl TransmitQueue {
             self.tail = BytesMut::new();
         }
     }
+
+    /// The bytes of buffer capacity held, queued bytes included.
+    pub(crate) fn capacity(&self) -> usize {
+        self.tail.capacity() + self.chunks.iter().map(Bytes::len).sum::<usize>()
+    }
+
+    /// Frees the capacity of an empty queue.
+    pub(crate) fn shrink(&mut self) {
+        if self.is_empty() {
+            self.tail = BytesMut::new();
+            self.chunks = VecDeque::new();
+        }
+    }
 }
