@@ -14,7 +14,9 @@ async fn main() -> Result<(), ws_tokio::Error> {
             while let Some(message) = ws.recv().await {
                 let message = message?;
                 if message.is_data() {
-                    ws.send(message).await?;
+                    // Queued, not written yet: the next `recv` writes every queued
+                    // reply before it waits, so a burst's echoes leave in one write.
+                    ws.feed(message).await?;
                 }
             }
             Ok::<_, ws_tokio::Error>(())

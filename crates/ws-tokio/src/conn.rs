@@ -9,20 +9,21 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker, ready};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, SendError};
 
 use crate::{CloseFrame, Error, Message};
 
-/// The smallest free space offered to a read. Idle connections keep little memory: the
-/// read size doubles only while reads fill the buffer, up to `MAX_READ`.
+/// The smallest read, from a stack buffer when the receive buffer has no room. The read
+/// size doubles while reads fill the buffer, up to `MAX_READ`.
 const MIN_READ: usize = 4 * 1024;
 const MAX_READ: usize = 256 * 1024;
 
@@ -110,9 +111,12 @@ pub(crate) struct Conn<S> {
 }
 
 impl<S> Conn<S> {
-    pub(crate) fn new(io: S, endpoint: Endpoint) -> Conn<S> {
+    /// Boxed: the futures that own a connection (an accept, an application's task) stay
+    /// pointer-sized, where the compiler would otherwise keep a copy of the state for the
+    /// handshake and one for the open socket side by side.
+    pub(crate) fn new(io: S, endpoint: Endpoint) -> Box<Conn<S>> {
         let waiters = Arc::new(Waiters::default());
-        Conn {
+        Box::new(Conn {
             io,
             endpoint,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
@@ -128,7 +132,7 @@ impl<S> Conn<S> {
             pending_send: None,
             rtts: VecDeque::new(),
             ping_counter: 0,
-        }
+        })
     }
 
     /// Wakes the other half of a split socket: this one changed something it may wait for
@@ -272,17 +276,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(progress)
     }
 
-    /// Reads once into the endpoint's receive buffer and processes every frame in it.
+    /// Reads once and processes every frame received.
+    ///
+    /// An idle connection holds no receive buffer: while the endpoint's buffer has no
+    /// room, a read goes to the stack and only the bytes that arrived are copied in, and
+    /// a read that finds nothing gives the endpoint's empty buffers back. Reads go
+    /// straight into the endpoint's buffer (no copy) while they keep filling it, growing
+    /// up to `MAX_READ`.
     fn poll_input(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let buf = self.endpoint.receive_buffer();
-        if buf.capacity() - buf.len() < MIN_READ {
+        if self.read_size > MIN_READ && buf.capacity() - buf.len() < MIN_READ {
             buf.reserve(self.read_size);
         }
         let spare = buf.capacity() - buf.len();
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
+        let read = if spare >= MIN_READ {
+            tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
+        } else {
+            let mut stack = [MaybeUninit::<u8>::uninit(); MIN_READ];
+            let mut stack = ReadBuf::uninit(&mut stack);
+            Pin::new(&mut self.io)
+                .poll_read(cx, &mut stack)
+                .map_ok(|()| {
+                    buf.extend_from_slice(stack.filled());
+                    stack.filled().len()
+                })
+        };
+        match read {
             Poll::Ready(Ok(0)) => self.endpoint.handle_eof(now()),
             Poll::Ready(Ok(n)) => {
-                self.read_size = if n == spare {
+                self.read_size = if n >= spare.max(MIN_READ) {
                     (self.read_size * 2).min(MAX_READ)
                 } else {
                     MIN_READ
@@ -290,7 +312,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 self.endpoint.handle_received(now());
             }
             Poll::Ready(Err(error)) => return Err(error),
-            Poll::Pending => return Ok(false),
+            Poll::Pending => {
+                if self.endpoint.receive_buffer().is_empty() {
+                    self.endpoint.shrink_buffers();
+                }
+                return Ok(false);
+            }
         }
         Ok(true)
     }

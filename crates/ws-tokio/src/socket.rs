@@ -28,7 +28,7 @@ use crate::{CloseFrame, Error, Message};
 /// message, and dropping a `send` future after it started leaves the message queued.
 #[derive(Debug)]
 pub struct WebSocket<S> {
-    conn: Conn<S>,
+    conn: Box<Conn<S>>,
 }
 
 impl<S> std::fmt::Debug for Conn<S> {
@@ -42,7 +42,7 @@ impl<S> std::fmt::Debug for Conn<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// A socket over `io` for an endpoint that is open, or will be once its queued
     /// handshake completes.
-    pub(crate) fn from_conn(conn: Conn<S>) -> WebSocket<S> {
+    pub(crate) fn from_conn(conn: Box<Conn<S>>) -> WebSocket<S> {
         WebSocket { conn }
     }
 
@@ -115,7 +115,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// connection under a mutex held only while one of them is polled; the read half
     /// still answers pings (its pongs are written by whichever half runs next).
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        let shared = Arc::new(Mutex::new(self.conn));
+        let shared = Arc::new(Mutex::new(*self.conn));
         (
             ReadHalf {
                 shared: shared.clone(),

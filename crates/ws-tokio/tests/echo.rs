@@ -422,3 +422,25 @@ fn upgrade_refuses_a_plain_request() {
     let result = ws_tokio::upgrade(request, Config::default(), Answer::accept());
     assert!(matches!(result, Err(Error::NotUpgrade)), "{result:?}");
 }
+
+#[tokio::test]
+async fn an_idle_connection_gives_its_buffers_back() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    // A burst: the sends coalesce into one buffer of ~50 KB, the echoes grow the reads.
+    let payload = Bytes::from(vec![5; 500]);
+    for _ in 0..100 {
+        ws.feed(Message::Binary(payload.clone())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    for _ in 0..100 {
+        assert_eq!(next(&mut ws).await, Message::Binary(payload.clone()));
+    }
+    // A read that finds nothing (the server sends nothing more) gives the buffers back.
+    let idle = tokio::time::timeout(Duration::from_millis(100), ws.recv()).await;
+    assert!(idle.is_err(), "the server sent {idle:?}");
+    assert_eq!(ws.endpoint().buffer_capacity(), 0);
+    // And the connection still works.
+    ws.send(Message::text("after")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("after"));
+}
