@@ -3,28 +3,32 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
-use http::header::{HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
-use ws_handshake::{ClientBuilder, UsageError};
+use ws_handshake::{ClientBuilder, ProxyConnect, UsageError};
 
 use crate::conn::{Conn, Half, now};
 use crate::handshake::handshake_event;
 use crate::stream::ClientStream;
-use crate::{Error, WebSocket, proxy};
+use crate::{Error, WebSocket, proxy, redirect};
 
 /// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
 /// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
 ///
-/// A response other than 101 is [`Error::Rejected`], carrying it.
+/// A response other than 101 is [`Error::Rejected`], carrying it; redirects are not
+/// followed unless [`ConnectOptions::follow_redirects`] says so.
 pub async fn connect(url: &str) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
     ConnectOptions::new(url)?.connect().await
 }
 
-/// A client connection being set up: the URL, subprotocols, headers, [`Config`], and how
-/// to reach the server (an HTTP proxy, TLS settings).
+/// A client connection being set up: the URL, subprotocols, headers, [`Config`], how to
+/// reach the server (an HTTP proxy, TLS settings), and whether to follow redirects.
+///
+/// Credentials in the URL (`ws://user:password@host/`, percent-encoded) are sent as
+/// `Authorization: Basic`, unless an `Authorization` header is given.
 #[derive(Debug)]
 #[must_use]
 pub struct ConnectOptions {
@@ -33,6 +37,7 @@ pub struct ConnectOptions {
     headers: HeaderMap,
     config: Config,
     proxy: Option<Uri>,
+    max_redirects: usize,
     #[cfg(feature = "rustls")]
     tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
 }
@@ -46,6 +51,7 @@ impl ConnectOptions {
             headers: HeaderMap::new(),
             config: Config::default(),
             proxy: None,
+            max_redirects: 0,
             #[cfg(feature = "rustls")]
             tls: None,
         })
@@ -87,6 +93,20 @@ impl ConnectOptions {
         Ok(self)
     }
 
+    /// Follows up to `max` redirects (301, 302, 303, 307, 308 with a `Location`; `http`
+    /// and `https` locations lead to `ws` and `wss`). Default: 0, so a redirect is
+    /// [`Error::Rejected`] like any other refusal. One more redirect than `max` is
+    /// [`Error::TooManyRedirects`], an unusable `Location` [`Error::InvalidRedirect`].
+    ///
+    /// The credentials (`Authorization` and `Cookie` headers given here, and the URL's
+    /// userinfo) are sent only to the origin (scheme, host and port) of the URL given to
+    /// [`new`](ConnectOptions::new), never to another one a redirect leads to. Each
+    /// redirect opens a new connection (through the proxy, if one is set).
+    pub fn follow_redirects(mut self, max: usize) -> ConnectOptions {
+        self.max_redirects = max;
+        self
+    }
+
     /// The TLS configuration for `wss://` (default: the webpki roots, no client
     /// certificate).
     #[cfg(feature = "rustls")]
@@ -99,14 +119,33 @@ impl ConnectOptions {
     }
 
     /// Opens a TCP connection (through the proxy, if one is set; then TLS for `wss://`),
-    /// then runs the handshake.
+    /// then runs the handshake, following redirects as allowed.
     pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
-        let stream = self.open(&self.uri).await?;
-        self.connect_on(stream).await
+        let mut uri = self.uri.clone();
+        let mut redirects = 0;
+        loop {
+            let stream = self.open(&uri).await?;
+            let request = self.request(&uri);
+            let response = match handshake(stream, request, self.config.clone()).await {
+                Err(Error::Rejected(response)) if self.max_redirects > 0 => response,
+                result => return result,
+            };
+            let Some(next) = redirect::target(&uri, &response)? else {
+                return Err(Error::Rejected(response));
+            };
+            if redirects == self.max_redirects {
+                return Err(Error::TooManyRedirects {
+                    max: self.max_redirects,
+                    response,
+                });
+            }
+            redirects += 1;
+            uri = next;
+        }
     }
 
     /// Runs the handshake over a transport the caller opened (a Unix socket, a TLS stream
-    /// of its own). The proxy setting does not apply.
+    /// of its own). The proxy and redirect settings do not apply.
     pub async fn connect_on<S: AsyncRead + AsyncWrite + Unpin>(
         self,
         io: S,
@@ -148,17 +187,42 @@ impl ConnectOptions {
         Err(Error::TlsNotEnabled)
     }
 
-    /// The upgrade request for `uri`.
+    /// The upgrade request for `uri`, with the credentials only if it is on the origin
+    /// the user named.
     fn request(&self, uri: &Uri) -> ClientBuilder {
+        let credentials = redirect::same_origin(uri, &self.uri);
         let mut builder = ClientBuilder::new(uri.clone());
         for protocol in &self.protocols {
             builder = builder.protocol(protocol.clone());
         }
         for (name, value) in &self.headers {
-            builder = builder.header(name.clone(), value.clone());
+            if credentials || !redirect::is_credential(name) {
+                builder = builder.header(name.clone(), value.clone());
+            }
+        }
+        if credentials
+            && !self.headers.contains_key(AUTHORIZATION)
+            && let Some(value) = userinfo_authorization(&self.uri)
+        {
+            builder = builder.header(AUTHORIZATION, value);
         }
         builder
     }
+}
+
+/// `Basic` credentials from the userinfo of `uri` (`ws://user:password@host/`), if any.
+fn userinfo_authorization(uri: &Uri) -> Option<HeaderValue> {
+    let authority = uri.authority()?.as_str();
+    let userinfo = &authority[..authority.rfind('@')?];
+    // ws-handshake turns a proxy URL's userinfo into `Proxy-Authorization: Basic`,
+    // percent-decoded; `Authorization` carries the same value (RFC 7617).
+    let as_proxy = Uri::try_from(format!("http://{userinfo}@proxy.invalid")).ok()?;
+    let connect = ProxyConnect::new(&as_proxy, uri).ok()?;
+    connect
+        .request()
+        .headers()
+        .get(PROXY_AUTHORIZATION)
+        .cloned()
 }
 
 /// The host to resolve and the port of `uri`, `default_port` if it names none.

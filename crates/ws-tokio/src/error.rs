@@ -70,6 +70,22 @@ pub enum Error {
     /// (Client) the proxy URL is not `http://` (TLS to the proxy is not supported).
     #[error("unsupported proxy URL {0:?}: only http:// proxies are supported")]
     UnsupportedProxy(String),
+    /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
+    /// allowed `max` redirects and the server sent one more: that redirect response.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The limit that was set.
+        max: usize,
+        /// The redirect that was not followed.
+        response: Box<http::Response<Vec<u8>>>,
+    },
+    /// (Client) a redirect's `Location` cannot be followed: not a `ws`, `wss`, `http` or
+    /// `https` URL, or not a valid one.
+    #[error("cannot follow the redirect to {location:?}")]
+    InvalidRedirect {
+        /// The `Location` header's value.
+        location: String,
+    },
     /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
     #[error("wss:// needs the `rustls` feature")]
     TlsNotEnabled,

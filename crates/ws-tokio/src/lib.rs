@@ -70,6 +70,7 @@ mod error;
 mod handshake;
 mod message;
 mod proxy;
+mod redirect;
 mod socket;
 mod stream;
 #[cfg(feature = "rustls")]

@@ -28,14 +28,21 @@ pub(crate) async fn echo_server() -> SocketAddr {
     addr
 }
 
-/// Echoes data messages on a server connection until it ends.
+/// Accepts a WebSocket connection on `io` and echoes data messages until it ends.
 pub(crate) async fn echo<S>(io: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let Ok(mut ws) = ws_tokio::accept(io).await else {
-        return;
-    };
+    if let Ok(ws) = ws_tokio::accept(io).await {
+        echo_open(ws).await;
+    }
+}
+
+/// Echoes data messages on an open server connection until it ends.
+pub(crate) async fn echo_open<S>(mut ws: ws_tokio::WebSocket<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     while let Some(Ok(message)) = ws.recv().await {
         if message.is_data() && ws.send(message).await.is_err() {
             break;
