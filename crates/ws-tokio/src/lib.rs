@@ -80,7 +80,7 @@ pub use client::{ConnectOptions, connect};
 pub use error::Error;
 pub use handshake::{Answer, Upgrading, accept, accept_with, accept_with_config, upgrade};
 pub use message::{CloseFrame, Message};
-pub use socket::{ReadHalf, WebSocket, WriteHalf};
+pub use socket::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 pub use stream::ClientStream;
 pub use ws_endpoint::{CloseCode, Config, MessageKind, ReadyState, Utf8Bytes};
 pub use ws_handshake::UpgradeRequest;

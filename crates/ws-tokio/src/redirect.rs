@@ -156,51 +156,50 @@ mod tests {
         resolve(&base.parse().unwrap(), reference).map(|uri| uri.to_string())
     }
 
+    fn assert_resolves(base: &str, cases: &[(&str, &str)]) {
+        for &(reference, expected) in cases {
+            let got = resolved(base, reference);
+            assert_eq!(got.as_deref(), Some(expected), "{reference}");
+        }
+    }
+
     #[test]
     fn absolute_locations_map_http_to_websocket_schemes() {
-        let base = "ws://a.example/chat";
-        for (reference, expected) in [
-            ("ws://b.example/x", "ws://b.example/x"),
-            ("WSS://b.example:8443/x?y", "wss://b.example:8443/x?y"),
-            ("http://b.example", "ws://b.example/"),
-            ("https://b.example/a/../b#frag", "wss://b.example/b"),
-            ("//b.example:81/x", "ws://b.example:81/x"),
-            ("//b.example?q", "ws://b.example/?q"),
-        ] {
-            assert_eq!(
-                resolved(base, reference).as_deref(),
-                Some(expected),
-                "{reference}"
-            );
-        }
+        assert_resolves(
+            "ws://a.example/chat",
+            &[
+                ("ws://b.example/x", "ws://b.example/x"),
+                ("WSS://b.example:8443/x?y", "wss://b.example:8443/x?y"),
+                ("http://b.example", "ws://b.example/"),
+                ("https://b.example/a/../b#frag", "wss://b.example/b"),
+                ("//b.example:81/x", "ws://b.example:81/x"),
+                ("//b.example?q", "ws://b.example/?q"),
+            ],
+        );
     }
 
     #[test]
     fn relative_locations_follow_rfc_3986() {
         // From the examples of RFC 3986 §5.4.1, with ws for http.
-        let base = "ws://a/b/c/d;p?q";
-        for (reference, expected) in [
-            ("g", "ws://a/b/c/g"),
-            ("./g", "ws://a/b/c/g"),
-            ("g/", "ws://a/b/c/g/"),
-            ("/g", "ws://a/g"),
-            ("?y", "ws://a/b/c/d;p?y"),
-            ("g?y", "ws://a/b/c/g?y"),
-            ("", "ws://a/b/c/d;p?q"),
-            (".", "ws://a/b/c/"),
-            ("..", "ws://a/b/"),
-            ("../g", "ws://a/b/g"),
-            ("../..", "ws://a/"),
-            ("../../../g", "ws://a/g"),
-            ("/./g", "ws://a/g"),
-            ("g;x=1/../y", "ws://a/b/c/y"),
-        ] {
-            assert_eq!(
-                resolved(base, reference).as_deref(),
-                Some(expected),
-                "{reference}"
-            );
-        }
+        assert_resolves(
+            "ws://a/b/c/d;p?q",
+            &[
+                ("g", "ws://a/b/c/g"),
+                ("./g", "ws://a/b/c/g"),
+                ("g/", "ws://a/b/c/g/"),
+                ("/g", "ws://a/g"),
+                ("?y", "ws://a/b/c/d;p?y"),
+                ("g?y", "ws://a/b/c/g?y"),
+                ("", "ws://a/b/c/d;p?q"),
+                (".", "ws://a/b/c/"),
+                ("..", "ws://a/b/"),
+                ("../g", "ws://a/b/g"),
+                ("../..", "ws://a/"),
+                ("../../../g", "ws://a/g"),
+                ("/./g", "ws://a/g"),
+                ("g;x=1/../y", "ws://a/b/c/y"),
+            ],
+        );
     }
 
     #[test]

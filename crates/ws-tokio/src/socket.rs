@@ -114,6 +114,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Splits the socket into a read half and a write half for two tasks. They share the
     /// connection under a mutex held only while one of them is polled; the read half
     /// still answers pings (its pongs are written by whichever half runs next).
+    /// [`ReadHalf::reunite`] puts them back together.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
         let shared = Arc::new(Mutex::new(*self.conn));
         (
@@ -174,10 +175,29 @@ pub struct WriteHalf<S> {
     shared: Shared<S>,
 }
 
+/// [`ReadHalf::reunite`] was given the halves of two different sockets: here they are back.
+#[derive(Debug, thiserror::Error)]
+#[error("the read half and the write half come from different sockets")]
+pub struct ReuniteError<S>(pub ReadHalf<S>, pub WriteHalf<S>);
+
 impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
     /// The next message; as [`WebSocket::recv`]. Cancel-safe.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         poll_fn(|cx| lock(&self.shared).poll_recv(cx, Half::Read)).await
+    }
+
+    /// Puts the socket back together from this half and `write`, which must come from the
+    /// same [`WebSocket::split`]; otherwise both are given back in the error. Nothing
+    /// queued or received is lost.
+    pub fn reunite(self, write: WriteHalf<S>) -> Result<WebSocket<S>, ReuniteError<S>> {
+        if !Arc::ptr_eq(&self.shared, &write.shared) {
+            return Err(ReuniteError(self, write));
+        }
+        drop(write);
+        let conn = Arc::into_inner(self.shared)
+            .expect("only the two halves hold the connection, and both are here");
+        let conn = conn.into_inner().unwrap_or_else(PoisonError::into_inner);
+        Ok(WebSocket::from_conn(Box::new(conn)))
     }
 }
 

@@ -162,6 +162,28 @@ async fn split_halves_work_from_two_tasks() {
 }
 
 #[tokio::test]
+async fn split_halves_reunite_only_with_their_own() {
+    let url = echo_server(Config::default()).await;
+    let (mut read, mut write) = client(&url, Config::default()).await.split();
+    let other_url = echo_server(Config::default()).await;
+    let (other_read, other_write) = client(&other_url, Config::default()).await.split();
+
+    // Halves of two sockets are refused, and given back unharmed.
+    let ws_tokio::ReuniteError(returned_read, returned_write) =
+        read.reunite(other_write).unwrap_err();
+    read = returned_read;
+    let other = other_read.reunite(returned_write).unwrap();
+    drop(other);
+
+    // The same connection: the echo of a message sent by the write half arrives on it.
+    write.send(Message::text("before")).await.unwrap();
+    let mut ws = read.reunite(write).unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("before"));
+    ws.send(Message::text("after")).await.unwrap();
+    assert_eq!(next(&mut ws).await, Message::text("after"));
+}
+
+#[tokio::test]
 async fn recv_is_cancel_safe_in_select() {
     let url = echo_server(Config::default()).await;
     let mut ws = client(&url, Config::default()).await;
