@@ -113,6 +113,7 @@ impl Extensions {
             let codec = ext.confirm(&answer)?;
             negotiated.push(ext, answer.as_str().to_owned(), codec);
         }
+        negotiated.shrink_to_fit();
         Ok(negotiated)
     }
 
@@ -138,6 +139,7 @@ impl Extensions {
                 negotiated.push(ext, answer, codec);
             }
         }
+        negotiated.shrink_to_fit();
         negotiated
     }
 
@@ -182,6 +184,12 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
+    /// Kept for the connection's lifetime: no room for more extensions is needed.
+    fn shrink_to_fit(&mut self) {
+        self.layers.shrink_to_fit();
+        self.agreed.shrink_to_fit();
+    }
+
     fn push(&mut self, ext: &dyn Extension, text: String, codec: Box<dyn Codec>) {
         self.layers.push(Layer {
             rsv: ext.rsv_bits(),
