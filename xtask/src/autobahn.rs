@@ -14,7 +14,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::{Result, cargo, describe, python::python_venv, run_step, target_dir};
@@ -206,19 +206,9 @@ fn run_server(
         let status = run
             .status()
             .map_err(|e| format!("cannot start kosoku: {e}"))?;
-        eprintln!(
-            "autobahn: {} {pattern}: {:.1} s",
-            testee.name,
-            started.elapsed().as_secs_f64()
-        );
         // kosoku exits with 1 whenever a case is not OK; only the report says which.
-        if timed_out(status) {
-            problems.push(format!(
-                "{}: cases {pattern} timed out after {} s (no report)",
-                testee.name,
-                GROUP_TIMEOUT.as_secs()
-            ));
-        }
+        let label = format!("{} {pattern}", testee.name);
+        note_run(&label, started, status, GROUP_TIMEOUT, problems);
         reports.push(dir.join("index.json"));
     }
     Ok(reports)
@@ -278,19 +268,28 @@ fn run_client(
         .0
         .wait()
         .map_err(|e| format!("waiting for kosoku: {e}"))?;
+    note_run(testee.name, started, status, CLIENT_TIMEOUT, problems);
+    Ok(vec![out.join("index.json")])
+}
+
+/// Prints how long a bounded run took, and records it as a problem if it was killed.
+fn note_run(
+    label: &str,
+    started: Instant,
+    status: ExitStatus,
+    limit: Duration,
+    problems: &mut Vec<String>,
+) {
     eprintln!(
-        "autobahn: {}: {:.1} s",
-        testee.name,
+        "autobahn: {label}: {:.1} s",
         started.elapsed().as_secs_f64()
     );
     if timed_out(status) {
         problems.push(format!(
-            "{}: timed out after {} s (no report)",
-            testee.name,
-            CLIENT_TIMEOUT.as_secs()
+            "{label}: timed out after {} s (no report)",
+            limit.as_secs()
         ));
     }
-    Ok(vec![out.join("index.json")])
 }
 
 /// `program` under coreutils `timeout`, killed (and its report lost) past `limit`.
@@ -303,7 +302,7 @@ fn bounded(limit: Duration, program: &Path) -> Command {
 }
 
 /// `timeout`'s exit status when it had to stop the program.
-fn timed_out(status: std::process::ExitStatus) -> bool {
+fn timed_out(status: ExitStatus) -> bool {
     matches!(status.code(), Some(124 | 137))
 }
 
