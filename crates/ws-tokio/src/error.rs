@@ -86,6 +86,10 @@ pub enum Error {
         /// The `Location` header's value.
         location: String,
     },
+    /// (Client) `tls::native_roots_config` (the `native-roots` feature) found no usable
+    /// root certificate in the platform's store: why, as the loader reported it.
+    #[error("no usable root certificate in the platform's store: {0}")]
+    NoNativeRoots(String),
     /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
     #[error("wss:// needs the `rustls` feature")]
     TlsNotEnabled,

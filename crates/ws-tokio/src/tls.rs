@@ -1,4 +1,5 @@
-//! TLS with rustls (the `rustls` feature): `wss://` for clients, an acceptor for servers.
+//! TLS with rustls (the `rustls` feature): `wss://` for clients, an acceptor for servers,
+//! and (the `native-roots` feature) a client configuration trusting the platform's store.
 
 use std::io;
 use std::sync::{Arc, OnceLock};
@@ -16,16 +17,45 @@ pub(crate) fn default_client_config() -> Arc<ClientConfig> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let roots = RootCertStore {
+            client_config(RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            Arc::new(
-                ClientConfig::builder()
-                    .with_root_certificates(roots)
-                    .with_no_client_auth(),
-            )
+            })
         })
         .clone()
+}
+
+/// A client configuration trusting the platform's certificate store instead of the
+/// webpki roots, for `ConnectOptions::tls_config` (the `native-roots` feature).
+///
+/// The store is what `rustls-native-certs` finds: on Linux the distribution's bundle, or
+/// the files that `SSL_CERT_FILE` and `SSL_CERT_DIR` name; the keychain on macOS; the
+/// system store on Windows. Certificates that cannot be read or parsed are skipped;
+/// [`Error::NoNativeRoots`](crate::Error::NoNativeRoots) only when not one remains.
+/// Loading parses the whole store, so build the configuration once and share the `Arc`.
+/// No client certificate.
+#[cfg(feature = "native-roots")]
+pub fn native_roots_config() -> Result<Arc<ClientConfig>, crate::Error> {
+    let loaded = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    let (added, _unparsable) = roots.add_parsable_certificates(loaded.certs);
+    if added == 0 {
+        let reasons: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        let reasons = if reasons.is_empty() {
+            "the store holds no certificate".to_owned()
+        } else {
+            reasons.join("; ")
+        };
+        return Err(crate::Error::NoNativeRoots(reasons));
+    }
+    Ok(client_config(roots))
+}
+
+fn client_config(roots: RootCertStore) -> Arc<ClientConfig> {
+    Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
 }
 
 /// The TLS handshake with `host` over `tcp`.

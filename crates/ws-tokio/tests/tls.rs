@@ -88,3 +88,67 @@ async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         Message::text("hidden from the proxy")
     );
 }
+
+/// In the child process of `native_roots_come_from_the_platform_store`: the directory
+/// holding the certificate and key files.
+#[cfg(feature = "native-roots")]
+const CHILD_DIR: &str = "WS_TOKIO_TEST_NATIVE_ROOTS_DIR";
+
+#[cfg(feature = "native-roots")]
+#[tokio::test]
+async fn native_roots_come_from_the_platform_store() {
+    use std::path::{Path, PathBuf};
+
+    let Some(dir) = std::env::var_os(CHILD_DIR).map(PathBuf::from) else {
+        // rustls-native-certs reads the store named by SSL_CERT_FILE, and a process cannot
+        // safely change its own environment: run this test again in a child process.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("native-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        std::fs::write(dir.join("store.pem"), cert.cert.pem()).unwrap();
+        std::fs::write(dir.join("cert.der"), cert.cert.der()).unwrap();
+        std::fs::write(dir.join("key.der"), cert.signing_key.serialize_der()).unwrap();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["native_roots_come_from_the_platform_store", "--exact"])
+            .env(CHILD_DIR, &dir)
+            .env("SSL_CERT_FILE", dir.join("store.pem"))
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let output = String::from_utf8_lossy(&child.stdout);
+        assert!(child.status.success(), "{output}");
+        assert!(output.contains("1 passed"), "{output}");
+        return;
+    };
+
+    // The child: the store is the generated certificate alone.
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let acceptor = support::acceptor(read("cert.der"), read("key.der"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        support::echo(acceptor.accept(tcp).await.unwrap()).await;
+    });
+    let config = ws_tokio::tls::native_roots_config().unwrap();
+    let (mut ws, _) = ConnectOptions::new(&format!("wss://localhost:{port}/"))
+        .unwrap()
+        .tls_config(config)
+        .connect()
+        .await
+        .unwrap();
+    ws.send(Message::text("trusted")).await.unwrap();
+    let reply = tokio::time::timeout(support::LIMIT, ws.recv())
+        .await
+        .unwrap();
+    assert_eq!(reply.unwrap().unwrap(), Message::text("trusted"));
+
+    // A store that cannot be read is a typed error naming the file.
+    std::fs::remove_file(dir.join("store.pem")).unwrap();
+    match ws_tokio::tls::native_roots_config() {
+        Err(Error::NoNativeRoots(reason)) => assert!(reason.contains("store.pem"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

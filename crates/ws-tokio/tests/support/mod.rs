@@ -125,23 +125,28 @@ pub(crate) fn certificate() -> (
     ws_tokio::tls::TlsAcceptor,
     std::sync::Arc<ws_tokio::tls::rustls::ClientConfig>,
 ) {
-    use std::sync::Arc;
-    use ws_tokio::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     use ws_tokio::tls::rustls::{self, RootCertStore};
 
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
-    let server_config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
+    let acceptor = acceptor(cert.cert.der().to_vec(), cert.signing_key.serialize_der());
     let mut roots = RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
     let client_config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    (
-        ws_tokio::tls::TlsAcceptor::from(Arc::new(server_config)),
-        Arc::new(client_config),
-    )
+    (acceptor, std::sync::Arc::new(client_config))
+}
+
+/// A server's TLS acceptor for a certificate and its PKCS #8 key, both DER.
+#[cfg(feature = "rustls")]
+pub(crate) fn acceptor(cert: Vec<u8>, key: Vec<u8>) -> ws_tokio::tls::TlsAcceptor {
+    use ws_tokio::tls::rustls::ServerConfig;
+    use ws_tokio::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
+    let server_config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.into()], key)
+        .unwrap();
+    ws_tokio::tls::TlsAcceptor::from(std::sync::Arc::new(server_config))
 }
