@@ -11,12 +11,12 @@
 //! Results come from each `index.json`, read by the venv's Python: kosoku already needs
 //! it, its `json` module is a real parser, and xtask stays dependency-free.
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::server::{self, Guard, free_port};
 use crate::{Result, cargo, describe, python::python_venv, run_step, target_dir};
 
 /// The top-level case groups (there is no 8.* or 11.*).
@@ -169,25 +169,8 @@ fn run_server(
     let mut server = cargo();
     server
         .args(["run", "--quiet", "--release", "-p", testee.package])
-        .args(["--example", testee.example, "--", &addr])
-        .stdout(Stdio::piped());
-    eprintln!("$ {}", describe(&server));
-    let mut server = Guard(
-        server
-            .spawn()
-            .map_err(|e| format!("cannot start the {} testee: {e}", testee.name))?,
-    );
-    let stdout = server.0.stdout.take().expect("stdout is piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| format!("{}: reading its first line: {e}", testee.name))?;
-    if !line.starts_with("listening on") {
-        return Err(format!(
-            "{}: expected `listening on ADDR`, got {line:?}",
-            testee.name
-        ));
-    }
+        .args(["--example", testee.example, "--", &addr]);
+    let _server = server::start(server, &format!("{} testee", testee.name))?;
 
     let patterns: Vec<String> = match cases {
         Some(pattern) => vec![pattern.to_owned()],
@@ -304,26 +287,6 @@ fn bounded(limit: Duration, program: &Path) -> Command {
 /// `timeout`'s exit status when it had to stop the program.
 fn timed_out(status: ExitStatus) -> bool {
     matches!(status.code(), Some(124 | 137))
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> Result<u16> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
-/// A child process killed when dropped: a testee runs until killed, and an error path
-/// must not leave one behind.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // It may have exited already; either way it is gone afterwards.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `(case id, behavior)` for every case in a kosoku `index.json`; none if it is missing

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::{Result, autobahn, cargo, fuzz, interop, run_step, target_dir};
+use crate::{Result, autobahn, browser, cargo, fuzz, interop, run_step, target_dir};
 
 /// Seconds each fuzz target runs in CI: enough to catch a regression on the corpus
 /// libFuzzer rebuilds from scratch, short enough to keep CI quick.
@@ -36,6 +36,8 @@ pub(crate) fn run() -> Result {
     optional_features()?;
 
     interop::run()?;
+
+    browser::run()?;
 
     autobahn::run(&[])?;
 

@@ -4,10 +4,12 @@
 
 mod autobahn;
 mod bench;
+mod browser;
 mod ci;
 mod fuzz;
 mod interop;
 mod python;
+mod server;
 
 use std::{
     path::{Path, PathBuf},
@@ -24,6 +26,8 @@ commands:
   fuzz [TARGET] [SECONDS]
                    run a fuzz target (default: all, 60 s each) with cargo-fuzz
   interop          permessage-deflate against Python websockets (venv in the target dir)
+  browser          headless Chromium's WebSocket client against the echo server
+                   (installs Debian's chromium if missing)
   autobahn [--role server|client] [--cases 'N.*']
                    the Autobahn TestSuite (kosoku) against the adapters' testees
 ";
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("interop") => interop::run(),
+        Some("browser") => browser::run(),
         Some("autobahn") => autobahn::run(&args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
