@@ -1,0 +1,253 @@
+//! `ws serve`: an echo server, or a chat room with `--broadcast`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast::{self, error::RecvError};
+use ws_tokio::{Answer, CloseCode, CloseFrame, Config, Message, WebSocket};
+
+use crate::cli::ServeArgs;
+use crate::error::CliError;
+
+/// How long a chat client may keep its send buffer (`Config::max_queued_bytes`) full
+/// before it is dropped with 1013: it is not reading, and the room will not wait for it.
+const SLOW_CLIENT: Duration = Duration::from_secs(5);
+
+/// Pause after a failed `accept` (out of file descriptors): retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+pub(crate) fn run(args: ServeArgs) -> Result<(), CliError> {
+    crate::runtime(args.threads)?.block_on(serve(args))
+}
+
+/// What every connection handler needs.
+struct Server {
+    config: Config,
+    room: Option<Room>,
+    /// permessage-deflate is accepted when offered.
+    compression: bool,
+    quiet: bool,
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(crate::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let mut config = crate::endpoint_config(&args.limits, !args.no_compression);
+    config.protocols = args.protocols.clone();
+    let server = Arc::new(Server {
+        config,
+        room: args.broadcast.then(|| Room::new(args.room_queue as usize)),
+        compression: !args.no_compression,
+        quiet: args.quiet,
+    });
+
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| CliError::Bind {
+            addr: args.addr,
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| CliError::Bind {
+        addr: args.addr,
+        source,
+    })?;
+    // Scripts wait for this line before connecting.
+    println!("listening on {local}");
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("accept: {error}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        // Replies are already batched into one write per input batch; Nagle only delays.
+        let _ = tcp.set_nodelay(true);
+        let server = server.clone();
+        match &tls {
+            None => tokio::spawn(async move { server.handle(tcp, peer).await }),
+            Some(tls) => {
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    match tls.accept(tcp).await {
+                        Ok(stream) => server.handle(stream, peer).await,
+                        Err(error) => {
+                            server.log(format_args!("{peer} TLS handshake failed: {error}"))
+                        }
+                    }
+                })
+            }
+        };
+    }
+}
+
+/// How a connection ended.
+enum End {
+    /// The close handshake completed; the peer's code and reason.
+    Closed(CloseFrame),
+    /// The connection failed (protocol error, limit, I/O).
+    Failed(ws_tokio::Error),
+    /// The transport ended without a close frame.
+    Lost,
+    /// (Chat) we dropped this client for falling behind.
+    Dropped(String),
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::Closed(frame) if frame.reason.is_empty() => write!(f, "closed {}", frame.code),
+            End::Closed(frame) => write!(f, "closed {}: {}", frame.code, frame.reason),
+            End::Failed(error) => write!(f, "failed: {error}"),
+            End::Lost => write!(f, "lost without a close frame ({})", CloseCode::ABNORMAL),
+            End::Dropped(why) => write!(f, "dropped with {}: {why}", CloseCode::TRY_AGAIN_LATER),
+        }
+    }
+}
+
+impl Server {
+    fn log(&self, line: std::fmt::Arguments<'_>) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    async fn handle<S: AsyncRead + AsyncWrite + Unpin>(&self, io: S, peer: SocketAddr) {
+        // A chat client joins before its handshake completes, so that it sees every
+        // message sent once it could know it is connected.
+        let member = self.room.as_ref().map(Room::join);
+        let mut path = String::new();
+        let mut deflate = false;
+        let accepted = ws_tokio::accept_with_config(io, self.config.clone(), |request| {
+            if !self.quiet {
+                path = request.request().uri().path().to_owned();
+                deflate = self.compression
+                    && request
+                        .extensions()
+                        .iter()
+                        .any(|offer| offer.starts_with("permessage-deflate"));
+            }
+            Answer::accept()
+        })
+        .await;
+        let mut ws = match accepted {
+            Ok(ws) => ws,
+            Err(error) => {
+                self.log(format_args!("{peer} handshake failed: {error}"));
+                return;
+            }
+        };
+        self.log(format_args!(
+            "{peer} open {path} protocol={} compression={}",
+            ws.protocol().unwrap_or("-"),
+            if deflate {
+                "permessage-deflate"
+            } else {
+                "none"
+            },
+        ));
+        let end = match member {
+            None => echo(&mut ws).await,
+            Some(member) => member.chat(&mut ws).await,
+        };
+        self.log(format_args!("{peer} {end}"));
+    }
+}
+
+/// The echo loop. Replies are fed, not sent: `recv` writes everything queued before it
+/// waits for input, so the replies to a burst of messages leave in one write.
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<S>) -> End {
+    while let Some(item) = ws.recv().await {
+        match item {
+            Ok(Message::Close(frame)) => return End::Closed(frame),
+            Ok(message) if message.is_data() => {
+                if let Err(error) = ws.feed(message).await {
+                    return End::Failed(error);
+                }
+            }
+            Ok(_) => {}
+            Err(error) => return End::Failed(error),
+        }
+    }
+    End::Lost
+}
+
+/// The chat room: one bounded ring of recent messages that every member reads. A member
+/// that falls more than the ring's length behind is dropped, so a slow reader costs the
+/// room nothing but its own buffers.
+struct Room {
+    ring: broadcast::Sender<(u64, Message)>,
+    next_id: AtomicU64,
+}
+
+/// One client's place in the room.
+struct Member<'r> {
+    room: &'r Room,
+    id: u64,
+    inbox: broadcast::Receiver<(u64, Message)>,
+}
+
+impl Room {
+    fn new(capacity: usize) -> Room {
+        Room {
+            ring: broadcast::channel(capacity).0,
+            next_id: AtomicU64::new(0),
+        }
+    }
+
+    fn join(&self) -> Member<'_> {
+        Member {
+            room: self,
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            inbox: self.ring.subscribe(),
+        }
+    }
+}
+
+impl Member<'_> {
+    async fn chat<S: AsyncRead + AsyncWrite + Unpin>(mut self, ws: &mut WebSocket<S>) -> End {
+        loop {
+            tokio::select! {
+                item = ws.recv() => match item {
+                    Some(Ok(Message::Close(frame))) => return End::Closed(frame),
+                    Some(Ok(message)) if message.is_data() => {
+                        // No receiver means nobody else is here: nothing to deliver.
+                        let _ = self.room.ring.send((self.id, message));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => return End::Failed(error),
+                    None => return End::Lost,
+                },
+                delivery = self.inbox.recv() => match delivery {
+                    Ok((from, _)) if from == self.id => {}
+                    Ok((_, message)) => {
+                        match tokio::time::timeout(SLOW_CLIENT, ws.feed(message)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(error)) => return End::Failed(error),
+                            Err(_) => return drop_slow(ws, "not reading").await,
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        return drop_slow(ws, &format!("{missed} messages behind")).await;
+                    }
+                    // The room lives as long as the server.
+                    Err(RecvError::Closed) => return End::Lost,
+                },
+            }
+        }
+    }
+}
+
+/// Closes a client that cannot keep up with 1013 (try again later).
+async fn drop_slow<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<S>, why: &str) -> End {
+    // Bounded by `Config::close_timeout`; the outcome changes nothing, the client is gone.
+    let _ = ws.close(CloseCode::TRY_AGAIN_LATER, "too slow").await;
+    End::Dropped(why.to_owned())
+}
