@@ -47,8 +47,10 @@ pub(crate) fn run() -> Result {
 }
 
 /// Crates whose optional features the workspace-wide steps (default features) never
-/// compile: ws-tokio's `rustls` (wss:// and server TLS, tested with an rcgen certificate).
-const CRATES_WITH_FEATURES: [&str; 1] = ["ws-tokio"];
+/// compile: ws-tokio's `rustls` and `native-roots` (wss://, server TLS, the platform's
+/// roots) and ws-std's `rustls` (wss:// over rustls' blocking stream), each tested with an
+/// rcgen certificate.
+const CRATES_WITH_FEATURES: [&str; 2] = ["ws-tokio", "ws-std"];
 
 /// Lints, tests and documents each crate of `CRATES_WITH_FEATURES` with all its features.
 fn optional_features() -> Result {

@@ -6,12 +6,17 @@ use ws_endpoint::{AcceptError, ConnectionError, SendError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reading from or writing to the transport failed (including a peer that reset it).
+    /// Reading from or writing to the transport failed (including a peer that reset it, and
+    /// TLS errors such as an untrusted certificate).
     #[error("transport: {0}")]
     Io(#[from] std::io::Error),
-    /// The URL given to [`connect`](crate::connect) is not a `ws://` URL with a host.
+    /// The URL given to [`connect`](crate::connect) is not a `ws://` or `wss://` URL with a
+    /// host.
     #[error("invalid WebSocket URL: {0}")]
     Url(String),
+    /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
+    #[error("wss:// needs the `rustls` feature")]
+    TlsNotEnabled,
     /// The client's upgrade request could not be built (e.g. a bad header value).
     #[error("invalid upgrade request: {0}")]
     Request(#[from] ws_handshake::UsageError),

@@ -41,8 +41,10 @@
 
 mod error;
 mod socket;
+#[cfg(feature = "rustls")]
+pub mod tls;
 mod transport;
 
 pub use error::Error;
 pub use socket::{Decision, Message, WebSocket, accept, accept_with, client, connect};
-pub use transport::Transport;
+pub use transport::{ClientStream, Transport};

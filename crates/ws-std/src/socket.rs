@@ -12,7 +12,7 @@ use ws_endpoint::{
 };
 use ws_handshake::{ClientBuilder, UpgradeRequest};
 
-use crate::{Error, Transport};
+use crate::{ClientStream, Error, Transport};
 
 /// How much room each read gets in the receive buffer: large enough that a 16 MiB message
 /// takes few system calls, small enough to zero cheaply for a short read.
@@ -136,27 +136,50 @@ where
     WebSocket::new(stream, Endpoint::server(config, Instant::now())).open(decide)
 }
 
-/// Opens a TCP connection to a `ws://host[:port]/path` URL and runs the client handshake.
-/// For `wss://`, open the TLS stream yourself and use [`client`].
+/// Opens a TCP connection to a `ws://host[:port]/path` URL, or with the `rustls` feature
+/// a TLS connection to a `wss://` URL (checked against the webpki roots; for other roots
+/// or a client certificate, `tls::connect`), and runs the client handshake.
 ///
 /// # Errors
-/// [`Error::Url`] for an unusable URL, [`Error::Io`] when connecting fails,
+/// [`Error::Url`] for an unusable URL, [`Error::TlsNotEnabled`] for `wss://` without the
+/// `rustls` feature, [`Error::Io`] when connecting fails (TLS included),
 /// [`Error::Rejected`] when the server answers with another status than 101,
 /// [`Error::Connection`] for an invalid answer or the handshake timeout.
-pub fn connect(url: &str, config: Config) -> Result<WebSocket<TcpStream>, Error> {
-    let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
-    if uri.scheme_str() != Some("ws") {
-        return Err(Error::Url(format!("{url}: not a ws:// URL")));
+pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Error> {
+    #[cfg(feature = "rustls")]
+    return crate::tls::connect(url, config, crate::tls::default_client_config());
+    #[cfg(not(feature = "rustls"))]
+    {
+        let (uri, _, tcp) = open_tcp(url)?;
+        if uri.scheme_str() == Some("wss") {
+            return Err(Error::TlsNotEnabled);
+        }
+        client(ClientStream::Plain(tcp), ClientBuilder::new(uri), config)
     }
+}
+
+/// Checks a `ws://` or `wss://` URL and opens a TCP connection to its host and port: the
+/// URI, the host (for TLS) and the connection.
+pub(crate) fn open_tcp(url: &str) -> Result<(http::Uri, String, TcpStream), Error> {
+    let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+    let default_port = match uri.scheme_str() {
+        Some("ws") => 80,
+        Some("wss") => 443,
+        _ => return Err(Error::Url(format!("{url}: not a ws:// or wss:// URL"))),
+    };
     let host = uri
         .host()
+        .filter(|host| !host.is_empty())
         .ok_or_else(|| Error::Url(format!("{url}: no host")))?;
     // An IPv6 literal keeps its brackets in a URI, not in a socket address.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let stream = TcpStream::connect((host, uri.port_u16().unwrap_or(80)))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let stream = TcpStream::connect((host.as_str(), uri.port_u16().unwrap_or(default_port)))?;
     // Frames are written whole, so Nagle's algorithm would only delay them.
     stream.set_nodelay(true)?;
-    client(stream, ClientBuilder::new(uri), config)
+    Ok((uri, host, stream))
 }
 
 /// Runs the client handshake on a stream the caller opened (TLS, a proxy tunnel); `request`
@@ -376,7 +399,10 @@ impl<S: Transport> WebSocket<S> {
         buf.truncate(start + result.as_ref().map_or(0, |&n| n));
         let now = Instant::now();
         match result {
+            // A TLS peer that closed the socket without close_notify: the endpoint
+            // judges the end as it judges any other (clean only after the close handshake).
             Ok(0) => self.endpoint.handle_eof(now),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => self.endpoint.handle_eof(now),
             Ok(_) => self.endpoint.handle_received(now),
             // The read timeout: the caller's loop handles the timer that is due.
             Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {}

@@ -1,0 +1,178 @@
+//! TLS with rustls (the `rustls` feature): `wss://` for clients, TLS streams for servers.
+//!
+//! The configuration types are rustls' own (`rustls::ClientConfig`, `rustls::ServerConfig`,
+//! re-exported as [`rustls`]), the same ones ws-tokio takes.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use rustls::{
+    ClientConfig, ClientConnection, ConnectionCommon, RootCertStore, ServerConfig,
+    ServerConnection, SideData, StreamOwned,
+};
+use ws_endpoint::Config;
+use ws_handshake::ClientBuilder;
+
+use crate::socket::{client, open_tcp};
+use crate::{ClientStream, Error, Transport, WebSocket};
+
+pub use rustls;
+
+/// TLS over a [`TcpStream`]: rustls' blocking [`StreamOwned`], made a [`Transport`].
+///
+/// The read timeout is set on the socket underneath, so the endpoint's timers (handshake,
+/// heartbeat, close) run through TLS as they do over plain TCP; the TLS handshake itself
+/// happens in the first reads and writes, within the WebSocket handshake's timeout.
+/// Vectored writes are passed to rustls whole, so a frame's header and payload leave in
+/// one TLS record.
+#[derive(Debug)]
+pub struct TlsStream<C: DerefMut> {
+    inner: StreamOwned<C, TcpStream>,
+}
+
+/// A client's TLS stream (`wss://`).
+pub type ClientTlsStream = TlsStream<ClientConnection>;
+
+/// A server's TLS stream: accept the WebSocket on it with [`accept`](crate::accept) or
+/// [`accept_with`](crate::accept_with).
+pub type ServerTlsStream = TlsStream<ServerConnection>;
+
+impl TlsStream<ServerConnection> {
+    /// The server side of TLS on an accepted `tcp` connection, with `config` (the
+    /// certificate chain and key).
+    ///
+    /// ```no_run
+    /// # fn server_config() -> std::sync::Arc<ws_std::tls::rustls::ServerConfig> { todo!() }
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:9443")?;
+    /// let (tcp, _) = listener.accept()?;
+    /// let tls = ws_std::tls::TlsStream::server(tcp, server_config())?;
+    /// let ws = ws_std::accept(tls, ws_endpoint::Config::default())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] when rustls refuses `config`.
+    pub fn server(tcp: TcpStream, config: Arc<ServerConfig>) -> Result<Self, Error> {
+        let conn = ServerConnection::new(config).map_err(invalid_input)?;
+        Ok(TlsStream {
+            inner: StreamOwned::new(conn, tcp),
+        })
+    }
+}
+
+impl TlsStream<ClientConnection> {
+    /// The client side of TLS on `tcp`, checking the server's certificate against `host`
+    /// (a DNS name or an IP address) with `config`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when `host` is not a valid server name or rustls refuses `config`.
+    pub fn client(tcp: TcpStream, config: Arc<ClientConfig>, host: &str) -> Result<Self, Error> {
+        let name = ServerName::try_from(host.to_owned()).map_err(invalid_input)?;
+        let conn = ClientConnection::new(config, name).map_err(invalid_input)?;
+        Ok(TlsStream {
+            inner: StreamOwned::new(conn, tcp),
+        })
+    }
+}
+
+impl<C: DerefMut> TlsStream<C> {
+    /// The rustls stream: the TLS connection (`conn`: the negotiated protocol, the peer's
+    /// certificates) and the socket (`sock`).
+    pub fn get_ref(&self) -> &StreamOwned<C, TcpStream> {
+        &self.inner
+    }
+}
+
+impl<C, S> Read for TlsStream<C>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<C, S> Write for TlsStream<C>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        // `StreamOwned` would write the slices one by one, a TLS record each.
+        rustls::Stream::new(&mut self.inner.conn, &mut self.inner.sock).write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<C, S> Transport for TlsStream<C>
+where
+    C: DerefMut + Deref<Target = ConnectionCommon<S>>,
+    S: SideData,
+{
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.inner.sock.set_read_timeout(timeout)
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        // close_notify first, so the peer knows the end of the stream is not a truncation.
+        self.inner.conn.send_close_notify();
+        while self.inner.conn.wants_write() {
+            self.inner.conn.write_tls(&mut self.inner.sock)?;
+        }
+        self.inner.sock.shutdown(Shutdown::Both)
+    }
+}
+
+/// Connects to a `wss://` (or `ws://`) URL as [`connect`](crate::connect) does, checking
+/// the server's certificate with `tls` (custom roots, a client certificate) rather than
+/// the webpki roots.
+///
+/// # Errors
+/// As [`connect`](crate::connect); TLS failures (an untrusted certificate) are
+/// [`Error::Io`].
+pub fn connect(
+    url: &str,
+    config: Config,
+    tls: Arc<ClientConfig>,
+) -> Result<WebSocket<ClientStream>, Error> {
+    let (uri, host, tcp) = open_tcp(url)?;
+    let stream = match uri.scheme_str() {
+        Some("wss") => ClientStream::Rustls(Box::new(TlsStream::client(tcp, tls, &host)?)),
+        _ => ClientStream::Plain(tcp),
+    };
+    client(stream, ClientBuilder::new(uri), config)
+}
+
+/// The client configuration [`connect`](crate::connect) uses: the Mozilla roots from
+/// `webpki-roots`, no client certificate. Built once per process.
+pub(crate) fn default_client_config() -> Arc<ClientConfig> {
+    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            Arc::new(
+                ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            )
+        })
+        .clone()
+}
+
+fn invalid_input(error: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, error)
+}

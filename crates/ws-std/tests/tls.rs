@@ -1,0 +1,126 @@
+//! wss:// over rustls' blocking stream, with a certificate generated for the test.
+#![cfg(feature = "rustls")]
+
+mod support;
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ws_endpoint::{CloseCode, Config, ConnectionError};
+use ws_std::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use ws_std::tls::rustls::{ClientConfig, RootCertStore, ServerConfig};
+use ws_std::tls::{ServerTlsStream, TlsStream};
+use ws_std::{Error, Message};
+
+/// A certificate for `localhost`, generated now: the server's configuration and a client
+/// configuration that trusts only that certificate.
+fn certificate() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+    let server = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let client = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (Arc::new(server), Arc::new(client))
+}
+
+/// A TLS listener on 127.0.0.1 that runs `serve` on each of `connections` connections, in
+/// turn; returns the `wss://localhost` URL and the client configuration that trusts it.
+fn serve_tls<T: Send + 'static>(
+    connections: usize,
+    serve: impl Fn(ServerTlsStream) -> T + Send + 'static,
+) -> (String, Arc<ClientConfig>, JoinHandle<Vec<T>>) {
+    let (server_config, client_config) = certificate();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("wss://localhost:{}/", listener.local_addr().unwrap().port());
+    let handle = std::thread::spawn(move || {
+        (0..connections)
+            .map(|_| {
+                let tcp = listener.accept().unwrap().0;
+                serve(TlsStream::server(tcp, server_config.clone()).unwrap())
+            })
+            .collect()
+    });
+    (url, client_config, handle)
+}
+
+#[test]
+fn wss_echo_and_clean_close() {
+    let (url, client_config, server) = serve_tls(2, |tls| -> Result<(), Error> {
+        let mut ws = ws_std::accept(tls, Config::default())?;
+        while let Some(message) = ws.recv()? {
+            ws.send(message)?;
+        }
+        Ok(())
+    });
+    let mut ws = ws_std::tls::connect(&url, Config::default(), client_config).unwrap();
+    // Larger than a TLS record (16 KiB) and than one read.
+    let large = Message::text("encrypted ".repeat(300_000));
+    for message in [Message::text("hello"), large] {
+        ws.send(message.clone()).unwrap();
+        assert_eq!(ws.recv().unwrap(), Some(message));
+    }
+    ws.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(ws.close_info().unwrap().clean);
+    assert_eq!(ws.recv().unwrap(), None);
+
+    // `connect` checks against the webpki roots, which do not know the certificate.
+    match ws_std::connect(&url, Config::default()) {
+        Err(Error::Io(error)) => assert!(error.to_string().contains("certificate"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    let results = server.join().unwrap();
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(matches!(results[1], Err(Error::Io(_))), "{:?}", results[1]);
+}
+
+#[test]
+fn heartbeat_runs_through_tls() {
+    let mut config = Config::default();
+    config.ping_interval = Some(Duration::from_millis(100));
+    config.pong_timeout = Duration::from_millis(200);
+    let (done_tx, done_rx) = mpsc::channel();
+    let (url, client_config, _server) = serve_tls(1, move |tls| {
+        let mut ws = ws_std::accept(tls, config.clone()).unwrap();
+        let started = Instant::now();
+        let result = ws.recv();
+        done_tx.send((result, started.elapsed())).unwrap();
+    });
+    // The client never calls `recv`, so it never answers the server's pings.
+    let _client = ws_std::tls::connect(&url, Config::default(), client_config).unwrap();
+    support::assert_pong_timeout(&done_rx);
+}
+
+#[test]
+fn the_handshake_timeout_covers_the_tls_handshake() {
+    let mut config = Config::default();
+    config.handshake_timeout = Some(Duration::from_millis(200));
+    let (url, _, server) = serve_tls(1, move |tls| {
+        let started = Instant::now();
+        (
+            ws_std::accept(tls, config.clone()).map(|_| ()),
+            started.elapsed(),
+        )
+    });
+    // A client that opens TCP and sends nothing, not even a TLS ClientHello.
+    let port = url
+        .trim_start_matches("wss://localhost:")
+        .trim_end_matches('/');
+    let _silent = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let (result, elapsed) = server.join().unwrap().pop().unwrap();
+    assert!(
+        matches!(
+            result,
+            Err(Error::Connection(ConnectionError::HandshakeTimeout))
+        ),
+        "{result:?}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
