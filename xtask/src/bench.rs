@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: run the criterion benches and print one summary table.
+//! `cargo xtask bench`: run the criterion benches and print one summary table;
+//! `cargo xtask bench e2e`: the end-to-end echo benchmark (see [`end_to_end`]).
 //!
 //! Everything runs in the `bench` profile (fat LTO, one codegen unit); the decode benchmark
 //! runs a second time in `bench-no-lto`, as a default release build compiles it, because
@@ -9,7 +10,7 @@
 //! latest result of each benchmark: with a filter, the ones not selected keep their earlier
 //! figures (a benchmark that never ran prints as `-`).
 
-use std::{fmt::Write as _, fs, path::PathBuf};
+use std::{fmt::Write as _, fs, path::PathBuf, process::Command};
 
 use crate::{Result, cargo, run_step, target_dir};
 
@@ -41,6 +42,12 @@ const LTO_HOME: &str = "criterion";
 const NO_LTO_HOME: &str = "criterion-no-lto";
 
 pub(crate) fn run(args: &[String]) -> Result {
+    if let Some(("e2e", rest)) = args
+        .split_first()
+        .map(|(first, rest)| (first.as_str(), rest))
+    {
+        return end_to_end(rest);
+    }
     let mut bench = cargo();
     bench
         .args(["bench", "--package", "ws-benches", "--"])
@@ -62,6 +69,32 @@ pub(crate) fn run(args: &[String]) -> Result {
     run_step(no_lto)?;
     print!("{}", report());
     Ok(())
+}
+
+/// Builds the echo servers, `tcp-bench` and the `e2e` orchestrator (`ws-benches`) and the
+/// `ws` load generator (`ws-cli`) in release, as users ship them, then runs `e2e` with the
+/// path of `ws`, the report going to `<target>/e2e-report.md`. `args` go to `e2e`
+/// (`--rounds`, `--seconds`, `--scenario`, ...; `--help` lists them).
+fn end_to_end(args: &[String]) -> Result {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "ws-benches",
+        "--package",
+        "ws-cli",
+        "--bins",
+    ]);
+    run_step(build)?;
+    let release = target_dir().join("release");
+    let mut e2e = Command::new(release.join("e2e"));
+    e2e.arg("--ws")
+        .arg(release.join("ws"))
+        .arg("--out")
+        .arg(target_dir().join("e2e-report.md"))
+        .args(args);
+    run_step(e2e)
 }
 
 fn criterion_dir(home: &str) -> PathBuf {

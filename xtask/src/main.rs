@@ -23,6 +23,10 @@ commands:
   ci               the whole test suite: fmt, clippy, tests, docs, interop, autobahn,
                    fuzz smoke run
   bench [FILTER]   criterion benchmarks, then one table of GB/s and ratios
+  bench e2e [OPTIONS]
+                   end-to-end echo servers (ours, tokio-tungstenite, fastwebsockets, TCP)
+                   driven by `ws bench`: msgs/s, latency, CPU and idle memory, with
+                   ratios, into target/e2e-report.md (`bench e2e --help`; not in ci)
   fuzz [TARGET] [SECONDS]
                    run a fuzz target (default: all, 60 s each) with cargo-fuzz
   interop          permessage-deflate against Python websockets (venv in the target dir)
