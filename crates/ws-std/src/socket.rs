@@ -150,10 +150,10 @@ pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Err
     return crate::tls::connect(url, config, crate::tls::default_client_config());
     #[cfg(not(feature = "rustls"))]
     {
-        let (uri, _, tcp) = open_tcp(url)?;
-        if uri.scheme_str() == Some("wss") {
+        if url.starts_with("wss://") {
             return Err(Error::TlsNotEnabled);
         }
+        let (uri, _, tcp) = open_tcp(url)?;
         client(ClientStream::Plain(tcp), ClientBuilder::new(uri), config)
     }
 }

@@ -160,3 +160,17 @@ fn heartbeat_closes_a_silent_peer() {
     let _client = ws_std::connect(&url, Config::default()).unwrap();
     support::assert_pong_timeout(&done_rx);
 }
+
+#[test]
+fn connect_refuses_unusable_urls() {
+    for url in ["http://127.0.0.1:1/", "ws:///path", "not a url"] {
+        let refused = ws_std::connect(url, Config::default());
+        assert!(matches!(&refused, Err(Error::Url(_))), "{url}: {refused:?}");
+    }
+    // Refused before any connection is tried (nothing listens on port 1).
+    #[cfg(not(feature = "rustls"))]
+    assert!(matches!(
+        ws_std::connect("wss://127.0.0.1:1/", Config::default()),
+        Err(Error::TlsNotEnabled)
+    ));
+}

@@ -165,26 +165,25 @@ impl ConnectOptions {
                 return Err(UsageError::UnsupportedScheme(scheme).into());
             }
         };
+        #[cfg(not(feature = "rustls"))]
+        if secure {
+            return Err(Error::TlsNotEnabled);
+        }
         let tcp = match &self.proxy {
             Some(proxy) => proxy::tunnel(proxy, uri, self.config.handshake_limits).await?,
             None => tcp_connect(uri, if secure { 443 } else { 80 }).await?,
         };
-        if !secure {
-            return Ok(ClientStream::Plain(tcp));
-        }
         #[cfg(feature = "rustls")]
-        {
+        if secure {
             let config = self
                 .tls
                 .clone()
                 .unwrap_or_else(crate::tls::default_client_config);
             let (host, _) = host_port(uri, 443)?;
-            Ok(ClientStream::Rustls(Box::new(
-                crate::tls::connect(config, &host, tcp).await?,
-            )))
+            let tls = crate::tls::connect(config, &host, tcp).await?;
+            return Ok(ClientStream::Rustls(Box::new(tls)));
         }
-        #[cfg(not(feature = "rustls"))]
-        Err(Error::TlsNotEnabled)
+        Ok(ClientStream::Plain(tcp))
     }
 
     /// The upgrade request for `uri`, with the credentials only if it is on the origin

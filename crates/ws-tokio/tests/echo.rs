@@ -466,3 +466,23 @@ async fn an_idle_connection_gives_its_buffers_back() {
     ws.send(Message::text("after")).await.unwrap();
     assert_eq!(next(&mut ws).await, Message::text("after"));
 }
+
+#[tokio::test]
+async fn connect_refuses_unusable_urls() {
+    let refused = ws_tokio::connect("http://127.0.0.1:1/").await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Usage(ws_handshake::UsageError::UnsupportedScheme(s))) if s == "http"
+        ),
+        "{refused:?}"
+    );
+    let refused = ws_tokio::connect("not a url").await;
+    assert!(matches!(refused, Err(Error::Url(_))), "{refused:?}");
+    // Refused before any connection is tried (nothing listens on port 1).
+    #[cfg(not(feature = "rustls"))]
+    assert!(matches!(
+        ws_tokio::connect("wss://127.0.0.1:1/").await,
+        Err(Error::TlsNotEnabled)
+    ));
+}
