@@ -648,16 +648,18 @@ fn waited_children_ticks() -> Result<u64> {
 fn stat_ticks(who: &str, fields: [usize; 2]) -> Result<u64> {
     let path = format!("/proc/{who}/stat");
     let stat = fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    // Fields after the command name, which is in parentheses and may hold spaces; the
-    // first of them, the state, is field 3.
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    sum_fields(&stat, fields).ok_or_else(|| format!("{path}: no fields {fields:?} in {stat:?}"))
+}
+
+/// The sum of two numeric fields of a `/proc/PID/stat` line, numbered from 1.
+fn sum_fields(stat: &str, fields: [usize; 2]) -> Option<u64> {
+    // Fields after the command name, which is in parentheses and may hold spaces and
+    // parentheses itself; the first of them, the state, is field 3.
+    let (_, after_name) = stat.rsplit_once(')')?;
     let values: Vec<&str> = after_name.split_whitespace().collect();
     fields.iter().try_fold(0, |sum, &n| {
-        values
-            .get(n - 3)
-            .and_then(|value| value.parse::<u64>().ok())
-            .map(|value| sum + value)
-            .ok_or_else(|| format!("{path}: no field {n} in {stat:?}"))
+        let value: u64 = values.get(n.checked_sub(3)?)?.parse().ok()?;
+        Some(sum + value)
     })
 }
 
@@ -665,13 +667,16 @@ fn stat_ticks(who: &str, fields: [usize; 2]) -> Result<u64> {
 fn rss_bytes(pid: u32) -> Result<u64> {
     let path = format!("/proc/{pid}/status");
     let status = fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    status
+    vm_rss(&status).ok_or_else(|| format!("{path}: no VmRSS line"))
+}
+
+/// `VmRSS` of a `/proc/PID/status` text, in bytes.
+fn vm_rss(status: &str) -> Option<u64> {
+    let value = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().strip_suffix("kB"))
-        .and_then(|kb| kb.trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .ok_or_else(|| format!("{path}: no VmRSS line"))
+        .find_map(|line| line.strip_prefix("VmRSS:"))?;
+    let kb: u64 = value.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Open file descriptors of a process: its listener and runtime's few, plus one per
@@ -837,4 +842,86 @@ fn report(options: &Options, rows: &[Row], memory: &[MemoryRow], load_before: &s
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_after_a_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
+        // cmajflt utime stime cutime cstime ...
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 30 7 5 20 0 2";
+        assert_eq!(sum_fields(stat, [14, 15]), Some(280));
+        assert_eq!(sum_fields(stat, [16, 17]), Some(12));
+        assert_eq!(sum_fields(stat, [14, 40]), None);
+        assert_eq!(sum_fields(stat, [2, 14]), None);
+        assert_eq!(sum_fields("no parenthesis 1 2 3", [3, 4]), None);
+    }
+
+    #[test]
+    fn cpu_time_of_this_process_is_readable() {
+        assert!(cpu_ticks(std::process::id()).is_ok());
+        assert!(waited_children_ticks().is_ok());
+    }
+
+    #[test]
+    fn rss_from_status() {
+        let status = "Name:\tx\nVmPeak:\t  9000 kB\nVmRSS:\t    5188 kB\nThreads:\t2\n";
+        assert_eq!(vm_rss(status), Some(5188 * 1024));
+        assert_eq!(vm_rss("Name:\tx\n"), None);
+        assert_eq!(vm_rss("VmRSS:\t12 pages\n"), None);
+        assert!(rss_bytes(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), 2.0);
+        assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), 2.5);
+        assert!(median(std::iter::empty()).is_nan());
+    }
+
+    #[test]
+    fn options() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = parse(
+            args(&[
+                "--ws",
+                "/x/ws",
+                "--rounds",
+                "5",
+                "--scenario",
+                "64 KiB",
+                "--no-memory",
+            ])
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!(options.ws, PathBuf::from("/x/ws"));
+        assert_eq!(
+            (options.rounds, options.seconds, options.workers),
+            (5, 3, DEFAULT_WORKERS)
+        );
+        assert!(options.throughput && !options.memory);
+        assert_eq!(
+            SCENARIOS.iter().filter(|s| selected(&options, s)).count(),
+            1
+        );
+        for (list, error) in [
+            (&["--rounds", "3"][..], "--ws is required"),
+            (&["--ws", "w", "--rounds"], "--rounds needs a value"),
+            (
+                &["--ws", "w", "--rounds", "0"],
+                "expected a positive number",
+            ),
+            (
+                &["--ws", "w", "--frobnicate", "1"],
+                "unknown option --frobnicate",
+            ),
+        ] {
+            let message = parse(args(list).into_iter()).err().unwrap();
+            assert!(message.contains(error), "{list:?}: {message}");
+        }
+    }
 }

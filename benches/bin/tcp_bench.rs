@@ -240,3 +240,56 @@ async fn drive(
     }
     Ok(tally)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_length_of_a_masked_client_frame() {
+        assert_eq!(wire_len(0), 6);
+        assert_eq!(wire_len(16), 22);
+        assert_eq!(wire_len(125), 131);
+        assert_eq!(wire_len(126), 134);
+        assert_eq!(wire_len(1024), 1032);
+        assert_eq!(wire_len(0xffff), 0xffff + 8);
+        assert_eq!(wire_len(0x10000), 0x10000 + 14);
+    }
+
+    #[test]
+    fn options() {
+        let args = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = parse(
+            args(&[
+                "127.0.0.1:1",
+                "--connections",
+                "3",
+                "--depth",
+                "64",
+                "--json",
+                "--threads",
+                "2",
+            ])
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!(
+            (options.connections, options.depth, options.threads),
+            (3, 64, 2)
+        );
+        assert_eq!(
+            (options.size, options.duration),
+            (16, Duration::from_secs(5))
+        );
+        for (list, error) in [
+            (&[][..], "usage"),
+            (&["a", "--size"], "--size needs a value"),
+            (&["a", "--size", "x"], "expected a number"),
+            (&["a", "--depth", "0"], "at least 1"),
+            (&["a", "--frobnicate", "1"], "unknown option"),
+        ] {
+            let message = parse(args(list).into_iter()).err().unwrap();
+            assert!(message.contains(error), "{list:?}: {message}");
+        }
+    }
+}
