@@ -31,11 +31,19 @@
 //!
 //! [`accept`] and [`accept_with`] run the server's opening handshake on an accepted stream
 //! (`accept_with` lets a callback inspect the request and answer it); [`connect`] opens a
-//! TCP connection to a `ws://` URL and [`client`] runs the client handshake on a stream the
-//! caller opened (a TLS stream, a proxy tunnel). The result is a [`WebSocket`]:
-//! [`send`](WebSocket::send), [`recv`](WebSocket::recv), [`close`](WebSocket::close).
-//! Configuration (limits, timeouts, heartbeat, permessage-deflate) is
-//! [`ws_endpoint::Config`].
+//! connection to a `ws://` (or `wss://`) URL and [`client`] runs the client handshake on a
+//! stream the caller opened (a proxy tunnel, a TLS stream of its own). The result is a
+//! [`WebSocket`]: [`send`](WebSocket::send), [`recv`](WebSocket::recv),
+//! [`close`](WebSocket::close). Configuration (limits, timeouts, heartbeat,
+//! permessage-deflate) is [`ws_endpoint::Config`].
+//!
+//! # Features
+//!
+//! - `rustls`: `wss://` in [`connect`] (webpki roots), and the `tls` module: `tls::connect`
+//!   with a `rustls::ClientConfig` of your own, and `tls::TlsStream::server` to accept
+//!   over TLS. The timers keep running through TLS: the read timeout is set on the
+//!   `TcpStream` underneath. (Plain code, not links: the module exists only with the
+//!   feature, and the docs must build without it.)
 
 #![forbid(unsafe_code)]
 

@@ -54,11 +54,22 @@
 //! `tokio::select!`) loses no message, and dropping a `send` after it queued its message
 //! leaves the message queued.
 //!
+//! # Connecting
+//!
+//! [`ConnectOptions`] adds subprotocols, headers, a [`Config`], an HTTP proxy
+//! ([`proxy`](ConnectOptions::proxy): a `CONNECT` tunnel, then TLS and the handshake
+//! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects):
+//! off by default, bounded, credentials only for the origin named). A refusal is a typed
+//! error carrying the response: [`Error::Rejected`] from the server,
+//! [`Error::ProxyRefused`] from the proxy.
+//!
 //! # Features
 //!
 //! - `rustls`: `wss://` in [`connect`] (webpki roots by default, or
 //!   `ConnectOptions::tls_config`), and the `tls` module for servers. (Plain code, not
 //!   links: both exist only with the feature, and the docs must build without it.)
+//! - `native-roots` (implies `rustls`): `tls::native_roots_config()`, a client
+//!   configuration trusting the platform's certificate store.
 //!
 //! Design notes: `docs/adapters.md`.
 
