@@ -165,7 +165,9 @@ pub(crate) fn default_client_config() -> Arc<ClientConfig> {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             };
             Arc::new(
-                ClientConfig::builder()
+                ClientConfig::builder_with_provider(ring_provider())
+                    .with_safe_default_protocol_versions()
+                    .expect("ring supports TLS 1.2 and 1.3")
                     .with_root_certificates(roots)
                     .with_no_client_auth(),
             )
@@ -175,4 +177,11 @@ pub(crate) fn default_client_config() -> Arc<ClientConfig> {
 
 fn invalid_input(error: impl std::error::Error + Send + Sync + 'static) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, error)
+}
+
+/// The crypto provider this crate's features enable, named rather than taken from the
+/// process default: `ClientConfig::builder()` panics when a program links a second
+/// provider (aws-lc-rs through another dependency) and installed none as the default.
+fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
 }

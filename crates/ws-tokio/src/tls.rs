@@ -52,7 +52,9 @@ pub fn native_roots_config() -> Result<Arc<ClientConfig>, crate::Error> {
 
 fn client_config(roots: RootCertStore) -> Arc<ClientConfig> {
     Arc::new(
-        ClientConfig::builder()
+        ClientConfig::builder_with_provider(ring_provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports TLS 1.2 and 1.3")
             .with_root_certificates(roots)
             .with_no_client_auth(),
     )
@@ -67,4 +69,11 @@ pub(crate) async fn connect(
     let name = ServerName::try_from(host.to_owned())
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
     TlsConnector::from(config).connect(name, tcp).await
+}
+
+/// The crypto provider this crate's features enable, named rather than taken from the
+/// process default: `ClientConfig::builder()` panics when a program links a second
+/// provider (aws-lc-rs through another dependency) and installed none as the default.
+fn ring_provider() -> Arc<tokio_rustls::rustls::crypto::CryptoProvider> {
+    Arc::new(tokio_rustls::rustls::crypto::ring::default_provider())
 }
