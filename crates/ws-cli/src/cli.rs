@@ -99,6 +99,11 @@ pub(crate) struct ConnectArgs {
     /// Do not offer permessage-deflate.
     #[arg(long)]
     pub(crate) no_compression: bool,
+    /// At the end of input, wait until no message has arrived for this long before
+    /// closing: a server may answer a close frame at once and drop the replies to the
+    /// messages just before it, so closing right after the last line could lose them.
+    #[arg(long, value_name = "SECS", default_value = "0.5", value_parser = parse_linger)]
+    pub(crate) linger: f64,
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
@@ -257,6 +262,13 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_linger(text: &str) -> Result<f64, String> {
+    if text.parse::<f64>() == Ok(0.0) {
+        return Ok(0.0);
+    }
+    parse_seconds(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +327,9 @@ mod tests {
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("nan").is_err());
         assert!(parse_seconds("inf").is_err());
+        assert_eq!(parse_linger("0"), Ok(0.0));
+        assert_eq!(parse_linger("1.5"), Ok(1.5));
+        assert!(parse_linger("-1").is_err());
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! `ws connect`: each line of stdin goes out as a text message; text that arrives is
-//! printed, binary as hex (or appended to a file). At the end of stdin the client closes
-//! with 1000 and waits for the server's close.
+//! printed, binary as hex (or appended to a file). At the end of stdin the client waits
+//! for the replies to stop (`--linger`), closes with 1000 and waits for the server's close.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use ws_tokio::{CloseCode, CloseFrame, ConnectOptions, Message};
@@ -59,6 +60,11 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut reading = true;
+    let linger = Duration::from_secs_f64(args.linger);
+    // Armed at the end of input, pushed back by every message: when it fires, close.
+    let quiet = tokio::time::sleep(linger);
+    tokio::pin!(quiet);
+    let mut lingering = false;
     loop {
         tokio::select! {
             line = lines.next_line(), if reading => match line.map_err(CliError::Stdin)? {
@@ -67,28 +73,37 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
                 Some(line) => ws.feed(Message::text(line)).await?,
                 None => {
                     reading = false;
-                    // Not `close`, which drops what arrives meanwhile: the replies to the
-                    // last lines may still be on their way. `recv` goes on until the
-                    // server's close frame.
-                    ws.feed(Message::Close(CloseFrame {
-                        code: CloseCode::NORMAL,
-                        reason: String::new(),
-                    }))
-                    .await?;
-                    ws.flush().await?;
+                    lingering = true;
+                    quiet.as_mut().reset(tokio::time::Instant::now() + linger);
                 }
             },
-            // Cancel-safe: a message that arrives while the stdin branch wins is kept.
-            item = ws.recv() => match item {
-                Some(Ok(Message::Text(text))) => output.text(text.as_str())?,
-                Some(Ok(Message::Binary(data))) => output.binary(&data)?,
-                Some(Ok(Message::Close(frame))) => {
-                    return CliError::check_close(frame.code, &frame.reason);
-                }
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error.into()),
-                None => return Err(CliError::Lost),
+            () = &mut quiet, if lingering => {
+                lingering = false;
+                // Not `close`, which drops what arrives meanwhile: `recv` goes on until
+                // the server's close frame.
+                ws.feed(Message::Close(CloseFrame {
+                    code: CloseCode::NORMAL,
+                    reason: String::new(),
+                }))
+                .await?;
+                ws.flush().await?;
             },
+            // Cancel-safe: a message that arrives while another branch wins is kept.
+            item = ws.recv() => {
+                if lingering {
+                    quiet.as_mut().reset(tokio::time::Instant::now() + linger);
+                }
+                match item {
+                    Some(Ok(Message::Text(text))) => output.text(text.as_str())?,
+                    Some(Ok(Message::Binary(data))) => output.binary(&data)?,
+                    Some(Ok(Message::Close(frame))) => {
+                        return CliError::check_close(frame.code, &frame.reason);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => return Err(error.into()),
+                    None => return Err(CliError::Lost),
+                }
+            }
         }
     }
 }

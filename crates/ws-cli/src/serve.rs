@@ -167,11 +167,13 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<S>) -> End {
     while let Some(item) = ws.recv().await {
         match item {
             Ok(Message::Close(frame)) => return End::Closed(frame),
-            Ok(message) if message.is_data() => {
-                if let Err(error) = ws.feed(message).await {
-                    return End::Failed(error);
-                }
-            }
+            Ok(message) if message.is_data() => match ws.feed(message).await {
+                // The peer's close frame came in the same read as this message and is
+                // answered already: no more data may be sent, and `recv` completes the
+                // close handshake.
+                Ok(()) | Err(ws_tokio::Error::Closed) => {}
+                Err(error) => return End::Failed(error),
+            },
             Ok(_) => {}
             Err(error) => return End::Failed(error),
         }
@@ -229,7 +231,8 @@ impl Member<'_> {
                     Ok((from, _)) if from == self.id => {}
                     Ok((_, message)) => {
                         match tokio::time::timeout(SLOW_CLIENT, ws.feed(message)).await {
-                            Ok(Ok(())) => {}
+                            // Closed: `recv` completes the close handshake.
+                            Ok(Ok(()) | Err(ws_tokio::Error::Closed)) => {}
                             Ok(Err(error)) => return End::Failed(error),
                             Err(_) => return drop_slow(ws, "not reading").await,
                         }

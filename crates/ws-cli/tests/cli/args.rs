@@ -1,0 +1,118 @@
+//! Usage errors: exit status 2 and a message that says what is wrong.
+
+use crate::support::run;
+
+fn usage_error(args: &[&str], expected: &str) {
+    let finished = run(args, "");
+    assert_eq!(finished.code(), Some(2), "{args:?}: {finished:?}");
+    assert!(
+        finished.stderr.contains(expected),
+        "{args:?}: {expected:?} not in {}",
+        finished.stderr
+    );
+    assert!(finished.stdout.is_empty(), "{finished:?}");
+}
+
+#[test]
+fn no_command() {
+    usage_error(&[], "Usage: ws <COMMAND>");
+    usage_error(&["listen"], "unrecognized subcommand 'listen'");
+}
+
+#[test]
+fn missing_url() {
+    usage_error(
+        &["connect"],
+        "the following required arguments were not provided",
+    );
+    usage_error(&["bench", "--count", "5"], "<URL>");
+}
+
+#[test]
+fn bad_urls() {
+    usage_error(
+        &["connect", "http://127.0.0.1:1/"],
+        "must be ws:// or wss://, not http://",
+    );
+    usage_error(
+        &["bench", "127.0.0.1:9001"],
+        "expected ws://host[:port][/path]",
+    );
+    usage_error(&["connect", "ws://bad host/"], "not a URL");
+    usage_error(
+        &[
+            "connect",
+            "ws://127.0.0.1:1/",
+            "--proxy",
+            "socks5://127.0.0.1:1080",
+        ],
+        "only http:// proxies",
+    );
+}
+
+#[test]
+fn bad_flags_and_values() {
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--bogus"],
+        "unexpected argument '--bogus'",
+    );
+    usage_error(
+        &["connect", "ws://127.0.0.1:1/", "-H", "no colon"],
+        "expected 'Name: value'",
+    );
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--size", "12Q"],
+        "unknown unit",
+    );
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--connections", "0"],
+        "--connections",
+    );
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--duration", "0"],
+        "expected seconds",
+    );
+    usage_error(
+        &[
+            "bench",
+            "ws://127.0.0.1:1/",
+            "--count",
+            "5",
+            "--duration",
+            "1",
+        ],
+        "cannot be used with",
+    );
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--idle", "--depth", "4"],
+        "cannot be used with",
+    );
+    usage_error(
+        &["bench", "ws://127.0.0.1:1/", "--source-ips", "localhost"],
+        "--source-ips",
+    );
+    usage_error(
+        &["serve", "not-an-address"],
+        "invalid value 'not-an-address'",
+    );
+    usage_error(&["serve", "--cert", "cert.pem"], "--key <PEM>");
+}
+
+#[test]
+fn help_succeeds() {
+    let finished = run(&["bench", "--help"], "");
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    for flag in [
+        "--connections",
+        "--depth",
+        "--json",
+        "--idle",
+        "--source-ips",
+    ] {
+        assert!(
+            finished.stdout.contains(flag),
+            "{flag} not in {}",
+            finished.stdout
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! `ws serve` and `ws connect` against each other through pipes, as a script uses them.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use crate::support::{Server, Spawned, TIMEOUT, run, ws};
+
+/// `ws connect` (with `connect_flags`) to a `ws serve` (with `serve_flags`) through
+/// pipes: each line of `lines` is written to the client's stdin and its echo awaited on
+/// stdout, then stdin is closed. Returns the client's stderr and the server's log.
+fn echo_through_pipes(
+    serve_flags: &[&str],
+    connect_flags: &[&str],
+    lines: &[&str],
+) -> (String, String) {
+    let server = Server::start(serve_flags);
+    let url = server.url("ws");
+    let mut args = vec!["connect", url.as_str()];
+    args.extend_from_slice(connect_flags);
+    let mut client = Spawned::start(ws(&args));
+    for line in lines {
+        client.send(&format!("{line}\n"));
+        assert_eq!(client.next_line(), *line);
+    }
+    let finished = client.wait();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, "", "{finished:?}");
+    // The server logs the close after the client saw it: wait for it.
+    server.wait_log("closed 1000");
+    (finished.stderr, server.log())
+}
+
+/// `echo hi | ws connect URL`: the lines and the end of input arrive together.
+#[test]
+fn burst_then_end_of_input() {
+    let server = Server::start(&[]);
+    let finished = run(&["connect", &server.url("ws")], "hello\nworld\n");
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, "hello\nworld\n");
+}
+
+/// A message and the close frame after it, arriving in one read: the echo must go out
+/// before the answer to the close (RFC 6455 §5.5.1 lets a server finish first).
+#[test]
+#[ignore = "ws-endpoint answers a close frame before the application has polled the \
+            messages that preceded it, so their echo can no longer be sent"]
+fn echo_precedes_the_answer_to_a_close() {
+    let server = Server::start(&["--no-compression"]);
+    let mut tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        tcp.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // Text "hi", then close 1000, masked with a zero key so the payloads read as they are.
+    tcp.write_all(&[
+        0x81, 0x82, 0, 0, 0, 0, b'h', b'i', 0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8,
+    ])
+    .unwrap();
+    let mut reply = Vec::new();
+    tcp.read_to_end(&mut reply).unwrap();
+    assert_eq!(reply, [0x81, 0x02, b'h', b'i', 0x88, 0x02, 0x03, 0xe8]);
+}
+
+#[test]
+fn echo_with_compression() {
+    let long = "compressible text ".repeat(10_000);
+    let (client, server) = echo_through_pipes(&[], &[], &["hello", "", &long, "world"]);
+    assert!(
+        client.contains("extensions: permessage-deflate"),
+        "{client}"
+    );
+    assert!(
+        server.contains("compression=permessage-deflate"),
+        "{server}"
+    );
+}
+
+#[test]
+fn echo_without_compression() {
+    let (client, server) = echo_through_pipes(&[], &["--no-compression"], &["hello"]);
+    assert!(client.contains("extensions: none"), "{client}");
+    assert!(server.contains("compression=none"), "{server}");
+
+    let (client, server) = echo_through_pipes(&["--no-compression"], &[], &["hello"]);
+    assert!(client.contains("extensions: none"), "{client}");
+    assert!(server.contains("compression=none"), "{server}");
+}
+
+#[test]
+fn subprotocol_is_the_servers_first_choice_the_client_offers() {
+    let (client, server) = echo_through_pipes(
+        &["--protocol", "v2.chat", "--protocol", "v1.chat"],
+        &["--protocol", "v1.chat", "--protocol", "v2.chat"],
+        &["hi"],
+    );
+    assert!(client.contains("protocol: v2.chat"), "{client}");
+    assert!(server.contains("protocol=v2.chat"), "{server}");
+}
+
+#[test]
+fn empty_input_closes_cleanly() {
+    let (client, _) = echo_through_pipes(&[], &[], &[]);
+    assert!(client.contains("connected to"), "{client}");
+}
+
+#[test]
+fn broadcast_reaches_every_other_client() {
+    let server = Server::start(&["--broadcast"]);
+    let url = server.url("ws");
+    let start_client = || {
+        let client = Spawned::start(ws(&["connect", &url]));
+        client.wait_stderr("connected to");
+        client
+    };
+    let mut alice = start_client();
+    let mut bob = start_client();
+    let mut carol = start_client();
+
+    alice.send("from alice\n");
+    assert_eq!(bob.next_line(), "from alice");
+    assert_eq!(carol.next_line(), "from alice");
+    bob.send("from bob\n");
+    assert_eq!(alice.next_line(), "from bob");
+    assert_eq!(carol.next_line(), "from bob");
+
+    carol.close_stdin();
+    let carol = carol.wait();
+    assert_eq!(carol.code(), Some(0), "{carol:?}");
+    // Nobody hears their own messages back.
+    for client in [alice, bob] {
+        let finished = client.wait();
+        assert_eq!(finished.code(), Some(0), "{finished:?}");
+        assert_eq!(finished.stdout, "", "{finished:?}");
+    }
+}
