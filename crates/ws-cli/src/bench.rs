@@ -107,7 +107,7 @@ impl Opener {
         }
         Opener {
             url: args.url.clone(),
-            transport: Transport::new(&args.transport),
+            transport: Transport::new(args.insecure.insecure),
             config,
             source_ips: args.source_ips.clone(),
         }

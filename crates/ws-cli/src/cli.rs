@@ -73,16 +73,13 @@ pub(crate) struct ServeArgs {
     pub(crate) quiet: bool,
 }
 
-/// How a client reaches the server: TLS trust and an optional proxy.
+/// `--insecure`, for the commands that connect.
 #[derive(Debug, Args)]
-pub(crate) struct TransportArgs {
+pub(crate) struct Insecure {
     /// Accept any TLS certificate (self-signed, expired, another host's). DANGEROUS:
     /// anyone on the path can read and change the traffic. For testing only.
     #[arg(long)]
     pub(crate) insecure: bool,
-    /// Tunnel through this HTTP proxy with CONNECT (http://[user:password@]host:port).
-    #[arg(long, value_name = "URL", value_parser = parse_proxy_url)]
-    pub(crate) proxy: Option<Uri>,
 }
 
 #[derive(Debug, Args)]
@@ -107,8 +104,11 @@ pub(crate) struct ConnectArgs {
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
+    /// Tunnel through this HTTP proxy with CONNECT (http://[user:password@]host:port).
+    #[arg(long, value_name = "URL", value_parser = parse_proxy_url)]
+    pub(crate) proxy: Option<ProxyUrl>,
     #[command(flatten)]
-    pub(crate) transport: TransportArgs,
+    pub(crate) insecure: Insecure,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -165,7 +165,7 @@ pub(crate) struct BenchArgs {
     #[arg(short, long)]
     pub(crate) quiet: bool,
     #[command(flatten)]
-    pub(crate) transport: TransportArgs,
+    pub(crate) insecure: Insecure,
 }
 
 /// A checked `ws://` or `wss://` URL.
@@ -213,11 +213,24 @@ pub(crate) fn parse_ws_url(text: &str) -> Result<WsUrl, String> {
     })
 }
 
-fn parse_proxy_url(text: &str) -> Result<Uri, String> {
+/// An `http://` proxy URL, checked here so that a bad one is a usage error.
+#[derive(Clone, Debug)]
+pub(crate) struct ProxyUrl {
+    /// As given, for `ConnectOptions::proxy`.
+    pub(crate) url: String,
+    /// `host:port`, for messages: the URL may hold a password.
+    pub(crate) addr: String,
+}
+
+fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
-    match uri.scheme_str() {
-        Some("http") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(uri),
-        Some("http") => Err("the proxy URL has no host".into()),
+    let host = uri.host().filter(|host| !host.is_empty());
+    match (uri.scheme_str(), host) {
+        (Some("http"), Some(host)) => Ok(ProxyUrl {
+            url: text.to_owned(),
+            addr: format!("{host}:{}", uri.port_u16().unwrap_or(80)),
+        }),
+        (Some("http"), None) => Err("the proxy URL has no host".into()),
         _ => Err("only http:// proxies are supported".into()),
     }
 }
@@ -306,7 +319,10 @@ mod tests {
 
     #[test]
     fn proxies() {
-        assert!(parse_proxy_url("http://user:pw@proxy:3128").is_ok());
+        let proxy = parse_proxy_url("http://user:pw@proxy:3128").unwrap();
+        assert_eq!(proxy.addr, "proxy:3128");
+        assert_eq!(parse_proxy_url("http://proxy").unwrap().addr, "proxy:80");
+        assert!(parse_proxy_url("http:///x").is_err());
         assert!(parse_proxy_url("https://proxy:3128").is_err());
         assert!(parse_proxy_url("socks5://proxy:1080").is_err());
     }

@@ -33,13 +33,29 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
     for (name, value) in args.headers {
         options = options.header(name, value);
     }
-    let stream = Transport::new(&args.transport)
-        .open(&args.url, None)
-        .await?;
-    let (mut ws, response) = options
-        .connect_on(stream)
-        .await
-        .map_err(CliError::from_handshake)?;
+    let transport = Transport::new(args.insecure.insecure);
+    let (mut ws, response) = match &args.proxy {
+        // ws-tokio opens the tunnel, then TLS and the handshake inside it.
+        Some(proxy) => options
+            .proxy(&proxy.url)?
+            .tls_config(transport.tls)
+            .connect()
+            .await
+            .map_err(|error| match error {
+                ws_tokio::Error::Rejected(_) => CliError::from_handshake(error),
+                source => CliError::Proxy {
+                    proxy: proxy.addr.clone(),
+                    source,
+                },
+            })?,
+        None => {
+            let stream = transport.open(&args.url, None).await?;
+            options
+                .connect_on(stream)
+                .await
+                .map_err(CliError::from_handshake)?
+        }
+    };
     let extensions = response
         .headers()
         .get_all(http::header::SEC_WEBSOCKET_EXTENSIONS)

@@ -45,8 +45,12 @@ pub(crate) enum CliError {
         #[source]
         source: io::Error,
     },
-    #[error("proxy {proxy}: {what}")]
-    Proxy { proxy: String, what: String },
+    #[error("through the proxy at {proxy}: {source}")]
+    Proxy {
+        proxy: String,
+        #[source]
+        source: ws_tokio::Error,
+    },
     #[error("the server rejected the WebSocket handshake: HTTP {status}{body}")]
     Rejected { status: StatusCode, body: String },
     #[error("WebSocket: {0}")]

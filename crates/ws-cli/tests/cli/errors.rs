@@ -137,3 +137,31 @@ fn address_in_use() {
     let finished = run(&["serve", &addr], "");
     failure(&finished, &[&format!("cannot listen on {addr}")]);
 }
+
+#[test]
+fn proxy_refusal_shows_the_status() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://user:secret@{}", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(crate::support::TIMEOUT)).unwrap();
+        let mut buf = [0; 1024];
+        let _ = tcp.read(&mut buf).unwrap();
+        tcp.write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+    });
+    let finished = run(
+        &["connect", "--proxy", &proxy, "ws://127.0.0.1:1/"],
+        "hello\n",
+    );
+    failure(&finished, &["through the proxy at 127.0.0.1:", "407"]);
+    assert!(!finished.stderr.contains("secret"), "{}", finished.stderr);
+    thread.join().unwrap();
+
+    let proxy = format!("http://127.0.0.1:{}", free_port());
+    let finished = run(
+        &["connect", "--proxy", &proxy, "ws://127.0.0.1:1/"],
+        "hello\n",
+    );
+    failure(&finished, &["through the proxy at 127.0.0.1:", "refused"]);
+}

@@ -147,3 +147,56 @@ fn broadcast_reaches_every_other_client() {
         assert_eq!(finished.stdout, "", "{finished:?}");
     }
 }
+
+/// A CONNECT proxy for one connection: answers 200, then forwards bytes both ways to
+/// the requested address. Returns its URL and the request head it read.
+fn forwarding_proxy() -> (String, std::thread::JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://me:pw@{}", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        let (mut client, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0];
+            client.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let target = head.split(' ').nth(1).unwrap().to_owned();
+        let mut server = TcpStream::connect(target).unwrap();
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let (mut client_in, mut server_out) =
+            (client.try_clone().unwrap(), server.try_clone().unwrap());
+        let upstream = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut client_in, &mut server_out);
+            let _ = server_out.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut server, &mut client);
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        let _ = upstream.join();
+        head
+    });
+    (url, thread)
+}
+
+#[test]
+fn through_a_proxy() {
+    let server = Server::start(&[]);
+    let (proxy, head) = forwarding_proxy();
+    let mut client = Spawned::start(ws(&["connect", "--proxy", &proxy, &server.url("ws")]));
+    client.send("via proxy\n");
+    assert_eq!(client.next_line(), "via proxy");
+    let finished = client.wait();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    let head = head.join().unwrap();
+    assert!(
+        head.starts_with(&format!("CONNECT {} HTTP/1.1\r\n", server.addr)),
+        "{head}"
+    );
+    assert!(
+        head.contains("proxy-authorization: Basic bWU6cHc=\r\n"),
+        "{head}"
+    );
+}
