@@ -34,11 +34,6 @@ pub(crate) fn is_valid_key(key: &[u8]) -> bool {
     key.len() == 24 && STANDARD.decode(key).is_ok_and(|bytes| bytes.len() == 16)
 }
 
-/// Encodes `user:password` for a `Basic` authorization header (RFC 7617).
-pub(crate) fn basic_credentials(userinfo: &[u8]) -> String {
-    format!("Basic {}", STANDARD.encode(userinfo))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,13 +61,5 @@ mod tests {
         assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ"));
         assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ=!"));
         assert!(!is_valid_key(b""));
-    }
-
-    #[test]
-    fn basic_credentials_rfc_7617_example() {
-        assert_eq!(
-            basic_credentials(b"Aladdin:open sesame"),
-            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
-        );
     }
 }

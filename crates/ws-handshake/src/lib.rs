@@ -50,17 +50,25 @@
 //! breaks a rule or a [`Limits`] value is a [`RequestError`] or [`ResponseError`], and a
 //! caller's mistake is a [`UsageError`]. The [`grammar`] module parses
 //! `Sec-WebSocket-Extensions` and `Sec-WebSocket-Protocol` for the layers above.
+//!
+//! For clients that connect on their own, the [`redirect`] module decides whether and
+//! where to follow a redirect and which credentials go along; [`basic_authorization`]
+//! and [`userinfo_authorization`] build `Basic` credentials (RFC 7617), as
+//! [`ProxyConnect`] does for the proxy URI's userinfo.
 
 #![forbid(unsafe_code)]
 
+mod auth;
 mod client;
 mod error;
 pub mod grammar;
 mod key;
 mod proxy;
+pub mod redirect;
 mod server;
 mod wire;
 
+pub use auth::{basic_authorization, userinfo_authorization};
 pub use client::{Accepted, ClientBuilder, ClientHandshake, ClientOutcome};
 pub use error::{RequestError, ResponseError, UsageError};
 pub use key::accept_key;

@@ -3,8 +3,8 @@
 use http::header::{HOST, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use http::{Method, Request, Response, Uri, Version};
 
+use crate::auth::userinfo_authorization;
 use crate::error::{ResponseError, UsageError};
-use crate::key::basic_credentials;
 use crate::wire::{self, Limits, text_value};
 
 /// A client's `CONNECT` request to an HTTP proxy, and the check of the proxy's answer.
@@ -50,7 +50,8 @@ impl ProxyConnect {
     /// A `CONNECT` to the host and port of `target` (`ws://`, `wss://`, `http://` or
     /// `https://`; the port defaults by scheme), through the proxy at `proxy` (`http://`
     /// or `https://`). Credentials in the proxy URI's userinfo (`user:password@`,
-    /// percent-encoded) are sent as `Proxy-Authorization: Basic`.
+    /// percent-encoded) are sent as `Proxy-Authorization: Basic`
+    /// ([`userinfo_authorization`](crate::userinfo_authorization)).
     pub fn new(proxy: &Uri, target: &Uri) -> Result<ProxyConnect, UsageError> {
         match proxy.scheme_str() {
             Some("http" | "https") => {}
@@ -80,12 +81,8 @@ impl ProxyConnect {
             Uri::try_from(authority.as_str()).map_err(|_| UsageError::MissingHost)?;
         let headers = request.headers_mut();
         headers.insert(HOST, text_value(HOST, &authority)?);
-        if let Some(userinfo) = userinfo(proxy) {
-            let credentials = basic_credentials(&percent_decode(userinfo));
-            headers.insert(
-                PROXY_AUTHORIZATION,
-                text_value(PROXY_AUTHORIZATION, &credentials)?,
-            );
+        if let Some(credentials) = userinfo_authorization(proxy) {
+            headers.insert(PROXY_AUTHORIZATION, credentials);
         }
         Ok(ProxyConnect {
             request,
@@ -138,37 +135,6 @@ impl ProxyConnect {
     }
 }
 
-/// The userinfo of `uri`'s authority (what precedes the last `@`), if any.
-fn userinfo(uri: &Uri) -> Option<&str> {
-    let authority = uri.authority()?.as_str();
-    authority.rfind('@').map(|at| &authority[..at])
-}
-
-/// Decodes `%XX` escapes (RFC 3986 §2.1); a `%` not followed by two hex digits stays as is.
-fn percent_decode(text: &str) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .filter(|_| b == b'%')
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            None => {
-                decoded.push(b);
-                i += 1;
-            }
-        }
-    }
-    decoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,12 +175,6 @@ mod tests {
              proxy-authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\
              x-trace: 1\r\n\r\n"
         );
-    }
-
-    #[test]
-    fn percent_decoding_keeps_stray_percents() {
-        assert_eq!(percent_decode("a%3Ab%zz%4"), b"a:b%zz%4");
-        assert_eq!(percent_decode("%e2%82%ac"), "€".as_bytes());
     }
 
     #[test]

@@ -3,17 +3,18 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
-use http::header::{AUTHORIZATION, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
-use ws_handshake::{ClientBuilder, ProxyConnect, UsageError};
+use ws_handshake::redirect::{RedirectError, Redirects, request_headers};
+use ws_handshake::{ClientBuilder, UsageError};
 
 use crate::conn::{Conn, Half, now};
 use crate::handshake::handshake_event;
 use crate::stream::ClientStream;
-use crate::{Error, WebSocket, proxy, redirect};
+use crate::{Error, WebSocket, proxy};
 
 /// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
 /// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
@@ -121,26 +122,25 @@ impl ConnectOptions {
     /// Opens a TCP connection (through the proxy, if one is set; then TLS for `wss://`),
     /// then runs the handshake, following redirects as allowed.
     pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
-        let mut uri = self.uri.clone();
-        let mut redirects = 0;
+        let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
         loop {
-            let stream = self.open(&uri).await?;
-            let request = self.request(&uri);
+            let uri = redirects.uri();
+            let stream = self.open(uri).await?;
+            let request = self.request(uri, redirects.headers(&self.headers));
             let response = match handshake(stream, request, self.config.clone()).await {
-                Err(Error::Rejected(response)) if self.max_redirects > 0 => response,
+                Err(Error::Rejected(response)) => response,
                 result => return result,
             };
-            let Some(next) = redirect::target(&uri, &response)? else {
-                return Err(Error::Rejected(response));
-            };
-            if redirects == self.max_redirects {
-                return Err(Error::TooManyRedirects {
-                    max: self.max_redirects,
-                    response,
-                });
+            match redirects.follow(&response) {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(Error::Rejected(response)),
+                Err(RedirectError::TooMany { max }) => {
+                    return Err(Error::TooManyRedirects { max, response });
+                }
+                Err(RedirectError::InvalidLocation { location }) => {
+                    return Err(Error::InvalidRedirect { location });
+                }
             }
-            redirects += 1;
-            uri = next;
         }
     }
 
@@ -150,7 +150,8 @@ impl ConnectOptions {
         self,
         io: S,
     ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
-        let request = self.request(&self.uri);
+        let headers = request_headers(&self.uri, &self.uri, &self.headers);
+        let request = self.request(&self.uri, headers);
         handshake(io, request, self.config).await
     }
 
@@ -186,42 +187,18 @@ impl ConnectOptions {
         Ok(ClientStream::Plain(tcp))
     }
 
-    /// The upgrade request for `uri`, with the credentials only if it is on the origin
-    /// the user named.
-    fn request(&self, uri: &Uri) -> ClientBuilder {
-        let credentials = redirect::same_origin(uri, &self.uri);
+    /// The upgrade request for `uri`: the subprotocols, and `headers` (chosen for `uri` by
+    /// ws-handshake's redirect rules: credentials only for the origin the user named).
+    fn request(&self, uri: &Uri, headers: HeaderMap) -> ClientBuilder {
         let mut builder = ClientBuilder::new(uri.clone());
         for protocol in &self.protocols {
             builder = builder.protocol(protocol.clone());
         }
-        for (name, value) in &self.headers {
-            if credentials || !redirect::is_credential(name) {
-                builder = builder.header(name.clone(), value.clone());
-            }
-        }
-        if credentials
-            && !self.headers.contains_key(AUTHORIZATION)
-            && let Some(value) = userinfo_authorization(&self.uri)
-        {
-            builder = builder.header(AUTHORIZATION, value);
+        for (name, value) in &headers {
+            builder = builder.header(name.clone(), value.clone());
         }
         builder
     }
-}
-
-/// `Basic` credentials from the userinfo of `uri` (`ws://user:password@host/`), if any.
-fn userinfo_authorization(uri: &Uri) -> Option<HeaderValue> {
-    let authority = uri.authority()?.as_str();
-    let userinfo = &authority[..authority.rfind('@')?];
-    // ws-handshake turns a proxy URL's userinfo into `Proxy-Authorization: Basic`,
-    // percent-decoded; `Authorization` carries the same value (RFC 7617).
-    let as_proxy = Uri::try_from(format!("http://{userinfo}@proxy.invalid")).ok()?;
-    let connect = ProxyConnect::new(&as_proxy, uri).ok()?;
-    connect
-        .request()
-        .headers()
-        .get(PROXY_AUTHORIZATION)
-        .cloned()
 }
 
 /// The host to resolve and the port of `uri`, `default_port` if it names none.

@@ -81,7 +81,6 @@ mod error;
 mod handshake;
 mod message;
 mod proxy;
-mod redirect;
 mod socket;
 mod stream;
 #[cfg(feature = "rustls")]
