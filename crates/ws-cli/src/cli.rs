@@ -84,7 +84,7 @@ pub(crate) struct Insecure {
 
 #[derive(Debug, Args)]
 pub(crate) struct ConnectArgs {
-    /// The server's URL: ws://host[:port][/path] or wss://...
+    /// The server's URL: ws://HOST:PORT/PATH or wss://... (port and path optional).
     #[arg(value_parser = parse_ws_url)]
     pub(crate) url: WsUrl,
     /// Extra request header, 'Name: value' (repeatable).
@@ -104,7 +104,8 @@ pub(crate) struct ConnectArgs {
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
-    /// Tunnel through this HTTP proxy with CONNECT (http://[user:password@]host:port).
+    /// Tunnel through this HTTP proxy with CONNECT: http://HOST:PORT, or
+    /// http://USER:PASSWORD@HOST:PORT with credentials.
     #[arg(long, value_name = "URL", value_parser = parse_proxy_url)]
     pub(crate) proxy: Option<ProxyUrl>,
     #[command(flatten)]
@@ -115,7 +116,7 @@ pub(crate) struct ConnectArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// The echo server's URL: ws://host[:port][/path] or wss://...
+    /// The echo server's URL: ws://HOST:PORT/PATH or wss://... (port and path optional).
     #[arg(value_parser = parse_ws_url)]
     pub(crate) url: WsUrl,
     /// Connections, each running its own echo loop.

@@ -14,7 +14,8 @@ use crate::cli::ServeArgs;
 use crate::error::CliError;
 
 /// How long a chat client may keep its send buffer (`Config::max_queued_bytes`) full
-/// before it is dropped with 1013: it is not reading, and the room will not wait for it.
+/// before it is dropped with 1013 (it is not reading, and the room will not wait for
+/// it), and how long its close may then take.
 const SLOW_CLIENT: Duration = Duration::from_secs(5);
 
 /// Pause after a failed `accept` (out of file descriptors): retrying at once would spin.
@@ -248,9 +249,15 @@ impl Member<'_> {
     }
 }
 
-/// Closes a client that cannot keep up with 1013 (try again later).
+/// Closes a client that cannot keep up with 1013 (try again later), or just drops the
+/// connection if even the close frame cannot get out: its send buffer is full, and a
+/// close handshake waits for room there before its own timeout starts.
 async fn drop_slow<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<S>, why: &str) -> End {
-    // Bounded by `Config::close_timeout`; the outcome changes nothing, the client is gone.
-    let _ = ws.close(CloseCode::TRY_AGAIN_LATER, "too slow").await;
+    // The outcome changes nothing: the client is gone either way.
+    let _ = tokio::time::timeout(
+        SLOW_CLIENT,
+        ws.close(CloseCode::TRY_AGAIN_LATER, "too slow"),
+    )
+    .await;
     End::Dropped(why.to_owned())
 }

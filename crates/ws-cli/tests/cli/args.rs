@@ -52,50 +52,34 @@ fn bad_urls() {
 
 #[test]
 fn bad_flags_and_values() {
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--bogus"],
-        "unexpected argument '--bogus'",
-    );
-    usage_error(
-        &["connect", "ws://127.0.0.1:1/", "-H", "no colon"],
-        "expected 'Name: value'",
-    );
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--size", "12Q"],
-        "unknown unit",
-    );
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--connections", "0"],
-        "--connections",
-    );
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--duration", "0"],
-        "expected seconds",
-    );
-    usage_error(
-        &[
-            "bench",
-            "ws://127.0.0.1:1/",
-            "--count",
-            "5",
-            "--duration",
-            "1",
-        ],
-        "cannot be used with",
-    );
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--idle", "--depth", "4"],
-        "cannot be used with",
-    );
-    usage_error(
-        &["bench", "ws://127.0.0.1:1/", "--source-ips", "localhost"],
-        "--source-ips",
-    );
-    usage_error(
-        &["serve", "not-an-address"],
-        "invalid value 'not-an-address'",
-    );
-    usage_error(&["serve", "--cert", "cert.pem"], "--key <PEM>");
+    const URL: &str = "ws://127.0.0.1:1/";
+    let cases: [(&[&str], &str); 10] = [
+        (&["bench", URL, "--bogus"], "unexpected argument '--bogus'"),
+        (
+            &["connect", URL, "-H", "no colon"],
+            "expected 'Name: value'",
+        ),
+        (&["bench", URL, "--size", "12Q"], "unknown unit"),
+        (&["bench", URL, "--connections", "0"], "--connections"),
+        (&["bench", URL, "--duration", "0"], "expected seconds"),
+        (
+            &["bench", URL, "--count", "5", "--duration", "1"],
+            "cannot be used with",
+        ),
+        (
+            &["bench", URL, "--idle", "--depth", "4"],
+            "cannot be used with",
+        ),
+        (&["bench", URL, "--source-ips", "localhost"], "--source-ips"),
+        (
+            &["serve", "not-an-address"],
+            "invalid value 'not-an-address'",
+        ),
+        (&["serve", "--cert", "cert.pem"], "--key <PEM>"),
+    ];
+    for (args, expected) in cases {
+        usage_error(args, expected);
+    }
 }
 
 #[test]

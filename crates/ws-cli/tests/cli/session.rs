@@ -46,25 +46,7 @@ fn burst_then_end_of_input() {
             messages that preceded it, so their echo can no longer be sent"]
 fn echo_precedes_the_answer_to_a_close() {
     let server = Server::start(&["--no-compression"]);
-    let mut tcp = TcpStream::connect(server.addr).unwrap();
-    tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(request.as_bytes()).unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0];
-        tcp.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    let mut tcp = raw_client(server.addr);
     // Text "hi", then close 1000, masked with a zero key so the payloads read as they are.
     tcp.write_all(&[
         0x81, 0x82, 0, 0, 0, 0, b'h', b'i', 0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8,
@@ -199,4 +181,44 @@ fn through_a_proxy() {
         head.contains("proxy-authorization: Basic bWU6cHc=\r\n"),
         "{head}"
     );
+}
+
+/// Opens a WebSocket to `addr` by hand (no compression offered) and returns the socket
+/// after the 101, for tests that need a peer misbehaving in a precise way.
+fn raw_client(addr: std::net::SocketAddr) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        tcp.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    tcp
+}
+
+#[test]
+fn broadcast_drops_a_client_that_does_not_read() {
+    let server = Server::start(&["--broadcast", "--room-queue", "8"]);
+    let _stalled = raw_client(server.addr);
+    let mut sender = Spawned::start(ws(&["connect", &server.url("ws")]));
+    sender.wait_stderr("connected to");
+    // More than the stalled client's socket buffers and send queue (4 MiB) can hold.
+    let line = format!("{}\n", "x".repeat(64 * 1024));
+    for _ in 0..200 {
+        sender.send(&line);
+    }
+    server.wait_log("dropped with 1013 (try again later)");
+    let finished = sender.wait();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
 }
