@@ -37,7 +37,7 @@ usage: e2e --ws PATH [options]
   --client-threads N  runtime threads of the load generators (default 1)
   --scenario TEXT     run only scenarios whose name contains TEXT (repeatable)
   --idle N            idle connections for the memory figure (default 10000)
-  --idle-seconds S    how long `ws bench --idle` holds them (default 10)
+  --idle-seconds S    how long `ws bench --idle` holds them (default 5)
   --source-ips LIST   source addresses for the idle connections
                       (default 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4)
   --no-throughput     skip the load scenarios
@@ -199,7 +199,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options> {
         client_threads: 1,
         scenarios: Vec::new(),
         idle: 10_000,
-        idle_seconds: 10,
+        idle_seconds: 5,
         source_ips: "127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4".into(),
         throughput: true,
         memory: true,
