@@ -10,9 +10,10 @@ pub enum Error {
     /// TLS errors such as an untrusted certificate).
     #[error("transport: {0}")]
     Io(#[from] std::io::Error),
-    /// The URL given to [`connect`](crate::connect) is not a `ws://` or `wss://` URL with a
-    /// host.
-    #[error("invalid WebSocket URL: {0}")]
+    /// The URL given to [`connect`](crate::connect) or
+    /// [`ConnectOptions`](crate::ConnectOptions) is not a `ws://` or `wss://` URL with a
+    /// host, or the proxy URL does not parse.
+    #[error("invalid URL: {0}")]
     Url(String),
     /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
     #[error("wss:// needs the `rustls` feature")]
@@ -20,9 +21,38 @@ pub enum Error {
     /// The client's upgrade request could not be built (e.g. a bad header value).
     #[error("invalid upgrade request: {0}")]
     Request(#[from] ws_handshake::UsageError),
-    /// (Client) the server answered the upgrade with this non-101 response.
+    /// (Client) the server answered the upgrade with this non-101 response (a redirect not
+    /// followed, a 401, a 403): the whole response, body included when it had a length.
     #[error("the server refused the upgrade with status {}", .0.status())]
     Rejected(Box<http::Response<Vec<u8>>>),
+    /// (Client) the HTTP proxy refused to open the tunnel (407 when credentials are
+    /// missing or wrong, 403, 502...): its whole response, body included when it had a
+    /// length.
+    #[error("the proxy refused the tunnel with status {}", .0.status())]
+    ProxyRefused(Box<http::Response<Vec<u8>>>),
+    /// (Client) the proxy's answer to `CONNECT` is not a valid HTTP response, or passes
+    /// `Config::handshake_limits`.
+    #[error("invalid answer from the proxy: {0}")]
+    ProxyResponse(ws_handshake::ResponseError),
+    /// (Client) the proxy URL is not `http://` (TLS to the proxy is not supported).
+    #[error("unsupported proxy URL {0:?}: only http:// proxies are supported")]
+    UnsupportedProxy(String),
+    /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
+    /// allowed `max` redirects and the server sent one more: that redirect response.
+    #[error("more than {max} redirects")]
+    TooManyRedirects {
+        /// The limit that was set.
+        max: usize,
+        /// The redirect that was not followed.
+        response: Box<http::Response<Vec<u8>>>,
+    },
+    /// (Client) a redirect's `Location` cannot be followed: not a `ws`, `wss`, `http` or
+    /// `https` URL, or not a valid one.
+    #[error("cannot follow the redirect to {location:?}")]
+    InvalidRedirect {
+        /// The `Location` header's value.
+        location: String,
+    },
     /// (Server) the [`accept_with`](crate::accept_with) callback rejected the request, or
     /// the request was a plain HTTP request; the response was sent.
     #[error("the upgrade request was refused")]

@@ -32,27 +32,40 @@
 //! [`accept`] and [`accept_with`] run the server's opening handshake on an accepted stream
 //! (`accept_with` lets a callback inspect the request and answer it); [`connect`] opens a
 //! connection to a `ws://` (or `wss://`) URL and [`client`] runs the client handshake on a
-//! stream the caller opened (a proxy tunnel, a TLS stream of its own). The result is a
+//! stream the caller opened (a Unix socket, a TLS stream of its own). The result is a
 //! [`WebSocket`]: [`send`](WebSocket::send), [`recv`](WebSocket::recv),
 //! [`close`](WebSocket::close). Configuration (limits, timeouts, heartbeat,
 //! permessage-deflate) is [`ws_endpoint::Config`].
 //!
+//! # Connecting
+//!
+//! [`ConnectOptions`] adds subprotocols, headers, a connect timeout, an HTTP proxy
+//! ([`proxy`](ConnectOptions::proxy): a `CONNECT` tunnel, then TLS and the handshake
+//! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects): off
+//! by default, bounded, credentials only for the origin named), the same options as
+//! ws-tokio's. A refusal is a typed error carrying the response: [`Error::Rejected`] from
+//! the server, [`Error::ProxyRefused`] from the proxy. No step waits forever by default:
+//! see [its timeouts](ConnectOptions#timeouts).
+//!
 //! # Features
 //!
-//! - `rustls`: `wss://` in [`connect`] (webpki roots), and the `tls` module: `tls::connect`
-//!   with a `rustls::ClientConfig` of your own, and `tls::TlsStream::server` to accept
-//!   over TLS. The timers keep running through TLS: the read timeout is set on the
+//! - `rustls`: `wss://` in [`connect`] (webpki roots) and `ConnectOptions::tls_config`,
+//!   and the `tls` module: `tls::connect` with a `rustls::ClientConfig` of your own, and
+//!   `tls::TlsStream::server` to accept over TLS. The timers keep running through TLS: the read timeout is set on the
 //!   `TcpStream` underneath. (Plain code, not links: the module exists only with the
 //!   feature, and the docs must build without it.)
 
 #![forbid(unsafe_code)]
 
+mod connect;
 mod error;
+mod proxy;
 mod socket;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod transport;
 
+pub use connect::{ConnectOptions, connect};
 pub use error::Error;
-pub use socket::{Decision, Message, WebSocket, accept, accept_with, client, connect};
+pub use socket::{Decision, Message, WebSocket, accept, accept_with, client};
 pub use transport::{ClientStream, Transport};

@@ -2,7 +2,6 @@
 //! loop around the endpoint's call order (input, events, output, timer).
 
 use std::io::{self, IoSlice};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,7 +11,7 @@ use ws_endpoint::{
 };
 use ws_handshake::{ClientBuilder, UpgradeRequest};
 
-use crate::{ClientStream, Error, Transport};
+use crate::{Error, Transport};
 
 /// How much room each read gets in the receive buffer: large enough that a 16 MiB message
 /// takes few system calls, small enough to zero cheaply for a short read.
@@ -136,57 +135,14 @@ where
     WebSocket::new(stream, Endpoint::server(config, Instant::now())).open(decide)
 }
 
-/// Opens a TCP connection to a `ws://host[:port]/path` URL, or with the `rustls` feature
-/// a TLS connection to a `wss://` URL (checked against the webpki roots; for other roots
-/// or a client certificate, `tls::connect`), and runs the client handshake.
-///
-/// # Errors
-/// [`Error::Url`] for an unusable URL, [`Error::TlsNotEnabled`] for `wss://` without the
-/// `rustls` feature, [`Error::Io`] when connecting fails (TLS included),
-/// [`Error::Rejected`] when the server answers with another status than 101,
-/// [`Error::Connection`] for an invalid answer or the handshake timeout.
-pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Error> {
-    #[cfg(feature = "rustls")]
-    return crate::tls::connect(url, config, crate::tls::default_client_config());
-    #[cfg(not(feature = "rustls"))]
-    {
-        if url.starts_with("wss://") {
-            return Err(Error::TlsNotEnabled);
-        }
-        let (uri, _, tcp) = open_tcp(url)?;
-        client(ClientStream::Plain(tcp), ClientBuilder::new(uri), config)
-    }
-}
-
-/// Checks a `ws://` or `wss://` URL and opens a TCP connection to its host and port: the
-/// URI, the host (for TLS) and the connection.
-pub(crate) fn open_tcp(url: &str) -> Result<(http::Uri, String, TcpStream), Error> {
-    let uri: http::Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
-    let default_port = match uri.scheme_str() {
-        Some("ws") => 80,
-        Some("wss") => 443,
-        _ => return Err(Error::Url(format!("{url}: not a ws:// or wss:// URL"))),
-    };
-    let host = uri
-        .host()
-        .filter(|host| !host.is_empty())
-        .ok_or_else(|| Error::Url(format!("{url}: no host")))?;
-    // An IPv6 literal keeps its brackets in a URI, not in a socket address.
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let stream = TcpStream::connect((host.as_str(), uri.port_u16().unwrap_or(default_port)))?;
-    // Frames are written whole, so Nagle's algorithm would only delay them.
-    stream.set_nodelay(true)?;
-    Ok((uri, host, stream))
-}
-
 /// Runs the client handshake on a stream the caller opened (TLS, a proxy tunnel); `request`
 /// carries the URI, subprotocol offers and headers.
 ///
 /// # Errors
-/// As [`connect`], and [`Error::Request`] when the request cannot be built.
+/// [`Error::Rejected`] when the server answers with another status than 101 (no redirect
+/// is followed: that is [`ConnectOptions`](crate::ConnectOptions)' job),
+/// [`Error::Connection`] for an invalid answer or the handshake timeout, [`Error::Io`]
+/// when the transport fails, [`Error::Request`] when the request cannot be built.
 pub fn client<S: Transport>(
     stream: S,
     request: ClientBuilder,
@@ -434,7 +390,7 @@ impl<S: Transport> WebSocket<S> {
 
 /// Whether a read failed because its timeout expired (`WouldBlock` on Unix, `TimedOut`
 /// on Windows).
-fn is_timeout(error: &io::Error) -> bool {
+pub(crate) fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

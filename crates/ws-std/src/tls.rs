@@ -15,10 +15,8 @@ use rustls::{
     ServerConnection, SideData, StreamOwned,
 };
 use ws_endpoint::Config;
-use ws_handshake::ClientBuilder;
 
-use crate::socket::{client, open_tcp};
-use crate::{ClientStream, Error, Transport, WebSocket};
+use crate::{ClientStream, ConnectOptions, Error, Transport, WebSocket};
 
 pub use rustls;
 
@@ -137,7 +135,8 @@ where
 
 /// Connects to a `wss://` (or `ws://`) URL as [`connect`](crate::connect) does, checking
 /// the server's certificate with `tls` (custom roots, a client certificate) rather than
-/// the webpki roots.
+/// the webpki roots. The same as `ConnectOptions::new(url)?.config(config)
+/// .tls_config(tls).connect()`.
 ///
 /// # Errors
 /// As [`connect`](crate::connect); TLS failures (an untrusted certificate) are
@@ -147,15 +146,13 @@ pub fn connect(
     config: Config,
     tls: Arc<ClientConfig>,
 ) -> Result<WebSocket<ClientStream>, Error> {
-    let (uri, host, tcp) = open_tcp(url)?;
-    let stream = match uri.scheme_str() {
-        Some("wss") => ClientStream::Rustls(Box::new(TlsStream::client(tcp, tls, &host)?)),
-        _ => ClientStream::Plain(tcp),
-    };
-    client(stream, ClientBuilder::new(uri), config)
+    ConnectOptions::new(url)?
+        .config(config)
+        .tls_config(tls)
+        .connect()
 }
 
-/// The client configuration [`connect`](crate::connect) uses: the Mozilla roots from
+/// The client configuration [`connect`](crate::connect) uses by default: the Mozilla roots from
 /// `webpki-roots`, no client certificate. Built once per process.
 pub(crate) fn default_client_config() -> Arc<ClientConfig> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();

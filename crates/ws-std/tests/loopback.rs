@@ -174,3 +174,18 @@ fn connect_refuses_unusable_urls() {
         Err(Error::TlsNotEnabled)
     ));
 }
+
+#[test]
+fn a_refused_connection_is_an_io_error() {
+    // Nothing listens on port 1; with and without a connect timeout.
+    for timeout in [Some(Duration::from_secs(5)), None] {
+        let refused = ws_std::ConnectOptions::new("ws://127.0.0.1:1/")
+            .unwrap()
+            .connect_timeout(timeout)
+            .connect();
+        assert!(
+            matches!(&refused, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+            "{timeout:?}: {refused:?}"
+        );
+    }
+}

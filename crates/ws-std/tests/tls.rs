@@ -12,7 +12,7 @@ use ws_endpoint::{CloseCode, Config, ConnectionError};
 use ws_std::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use ws_std::tls::rustls::{ClientConfig, RootCertStore, ServerConfig};
 use ws_std::tls::{ServerTlsStream, TlsStream};
-use ws_std::{Error, Message};
+use ws_std::{ConnectOptions, Error, Message};
 
 /// A certificate for `localhost`, generated now: the server's configuration and a client
 /// configuration that trusts only that certificate.
@@ -123,4 +123,35 @@ fn the_handshake_timeout_covers_the_tls_handshake() {
         "{result:?}"
     );
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[test]
+fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
+    let (url, client_config, server) = serve_tls(1, |tls| -> Result<(), Error> {
+        let mut ws = ws_std::accept(tls, Config::default())?;
+        while let Some(message) = ws.recv()? {
+            ws.send(message)?;
+        }
+        Ok(())
+    });
+    // `user:p:ss`, the colon percent-encoded in the URL.
+    let (proxy, targets) = support::connect_proxy("Basic dXNlcjpwOnNz");
+    let mut ws = ConnectOptions::new(&url)
+        .unwrap()
+        .proxy(&format!("http://user:p%3Ass@{proxy}"))
+        .unwrap()
+        .tls_config(client_config)
+        .connect()
+        .unwrap();
+    // The proxy is asked for the host name, which the certificate is checked against.
+    let target = targets.recv_timeout(support::LIMIT).unwrap();
+    assert_eq!(format!("wss://{target}/"), url);
+    ws.send(Message::text("hidden from the proxy")).unwrap();
+    assert_eq!(
+        ws.recv().unwrap(),
+        Some(Message::text("hidden from the proxy"))
+    );
+    ws.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(ws.close_info().unwrap().clean);
+    server.join().unwrap().pop().unwrap().unwrap();
 }

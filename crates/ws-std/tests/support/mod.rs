@@ -1,10 +1,22 @@
-//! Checks shared by the loopback tests over TCP and over TLS.
+//! Helpers shared by the tests: timing checks, and servers on 127.0.0.1 for the client
+//! tests (an HTTP CONNECT proxy, a WebSocket server that answers each request as told).
+//! Each test binary uses some of them, so the rest would warn as dead code.
+#![allow(dead_code)]
 
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use ws_endpoint::ConnectionError;
-use ws_std::{Error, Message};
+use http::HeaderMap;
+use ws_endpoint::{Config, ConnectionError};
+use ws_std::{Decision, Error, Message};
+
+/// Every wait in a test gives up after this long rather than hang.
+pub(crate) const LIMIT: Duration = Duration::from_secs(20);
+
+/// The longest request head the test proxy reads.
+const MAX_HEAD: usize = 8 << 10;
 
 /// What a server's `recv` returned, and how long it waited.
 pub(crate) type Outcome = (Result<Option<Message>, Error>, Duration);
@@ -21,4 +33,120 @@ pub(crate) fn assert_pong_timeout(done: &mpsc::Receiver<Outcome>) {
     );
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+/// Runs `serve` on a thread for each connection to a new listener on 127.0.0.1; returns
+/// its address. The listener lives as long as the test process.
+pub(crate) fn listen(serve: impl Fn(TcpStream) + Clone + Send + 'static) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { break };
+            let serve = serve.clone();
+            std::thread::spawn(move || serve(tcp));
+        }
+    });
+    addr
+}
+
+/// What a test server saw of one upgrade request: its path and headers.
+pub(crate) type Seen = mpsc::Receiver<(String, HeaderMap)>;
+
+/// A WebSocket server on 127.0.0.1 that answers each upgrade request with
+/// `decide(path)`, reports the request on the returned channel, and echoes on the
+/// connections it accepts.
+pub(crate) fn server(
+    decide: impl Fn(&str) -> Decision + Clone + Send + 'static,
+) -> (SocketAddr, Seen) {
+    let (seen, requests) = mpsc::channel();
+    let addr = listen(move |tcp| {
+        let accepted = ws_std::accept_with(tcp, Config::default(), |request| {
+            let path = request.request().uri().path().to_owned();
+            let headers = request.request().headers().clone();
+            let decision = decide(&path);
+            // Tests that do not look at the requests dropped the receiver.
+            let _ = seen.send((path, headers));
+            decision
+        });
+        if let Ok(mut ws) = accepted {
+            while let Ok(Some(message)) = ws.recv() {
+                if ws.send(message).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (addr, requests)
+}
+
+/// An echo server on 127.0.0.1 that accepts every upgrade.
+pub(crate) fn echo_server() -> SocketAddr {
+    server(|_| Decision::Accept).0
+}
+
+/// An HTTP CONNECT proxy on 127.0.0.1 that demands `Proxy-Authorization: {auth}`
+/// (answering 407 otherwise), then opens the tunnel and copies bytes both ways. Returns
+/// its address and a channel that receives the target of each CONNECT request.
+pub(crate) fn connect_proxy(auth: &'static str) -> (SocketAddr, mpsc::Receiver<String>) {
+    let (targets, seen) = mpsc::channel();
+    let addr = listen(move |tcp| {
+        // A failed tunnel shows in the client's result, which the test checks.
+        let _ = serve_connect(tcp, auth, &targets);
+    });
+    (addr, seen)
+}
+
+/// One connection of the test proxy.
+fn serve_connect(
+    mut client: TcpStream,
+    auth: &str,
+    targets: &mpsc::Sender<String>,
+) -> io::Result<()> {
+    let head = read_head(&mut client)?;
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let target = match request_line.split(' ').collect::<Vec<_>>()[..] {
+        ["CONNECT", target, "HTTP/1.1"] => target.to_owned(),
+        _ => panic!("not a CONNECT request: {request_line:?}"),
+    };
+    let authorized = lines.any(|line| {
+        line.split_once(':').is_some_and(|(name, value)| {
+            name.eq_ignore_ascii_case("proxy-authorization") && value.trim() == auth
+        })
+    });
+    let _ = targets.send(target.clone());
+    if !authorized {
+        client.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              Proxy-Authenticate: Basic realm=\"test\"\r\n\
+              Content-Length: 6\r\n\r\ndenied",
+        )?;
+        return client.shutdown(Shutdown::Both);
+    }
+    let server = TcpStream::connect(target)?;
+    client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
+    let upstream = std::thread::spawn(move || pipe(client_read, server_write));
+    pipe(server, client);
+    let _ = upstream.join();
+    Ok(())
+}
+
+/// Copies `from` to `to` until `from` ends, then ends `to`'s writing side.
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    let _ = io::copy(&mut from, &mut to);
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+/// Reads an HTTP head, byte by byte so that nothing after it is consumed.
+pub(crate) fn read_head(tcp: &mut TcpStream) -> io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert!(head.len() < MAX_HEAD, "request head too long");
+        tcp.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
 }

@@ -1,0 +1,274 @@
+//! The client's side of opening a connection: [`connect`] and [`ConnectOptions`], directly
+//! or through an HTTP proxy, following redirects if asked.
+
+use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use http::Uri;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use ws_endpoint::Config;
+use ws_handshake::ClientBuilder;
+use ws_handshake::redirect::{RedirectError, Redirects};
+
+use crate::{ClientStream, Error, WebSocket, client, proxy};
+
+/// How long [`ConnectOptions`] waits for each TCP connection by default.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a TCP connection to a `ws://host[:port]/path` URL, or with the `rustls` feature
+/// a TLS connection to a `wss://` URL (checked against the webpki roots; for other roots
+/// or a client certificate, [`ConnectOptions`] with `tls_config`), and runs the client
+/// handshake with `config`. The same as `ConnectOptions::new(url)?.config(config).connect()`.
+///
+/// # Errors
+/// As [`ConnectOptions::connect`].
+pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Error> {
+    ConnectOptions::new(url)?.config(config).connect()
+}
+
+/// A client connection being set up: the URL, subprotocols, headers, [`Config`], how to
+/// reach the server (an HTTP proxy, a connect timeout, TLS settings), and whether to follow
+/// redirects. The same options as `ws_tokio::ConnectOptions`, for blocking I/O.
+///
+/// ```no_run
+/// use http::header::{COOKIE, HeaderValue};
+///
+/// let ws = ws_std::ConnectOptions::new("ws://user:secret@chat.example/room")?
+///     .protocol("chat")
+///     .header(COOKIE, HeaderValue::from_static("session=1"))
+///     .proxy("http://proxy.example:3128")?
+///     .follow_redirects(3)
+///     .connect()?;
+/// # Ok::<(), ws_std::Error>(())
+/// ```
+///
+/// Credentials in the URL (`ws://user:password@host/`, percent-encoded) are sent as
+/// `Authorization: Basic`, unless an `Authorization` header is given.
+///
+/// # Timeouts
+///
+/// Nothing waits forever unless told to: each TCP connection (to the server, or to the
+/// proxy) gives up after [`connect_timeout`](ConnectOptions::connect_timeout) (10 s by
+/// default; per address when a name resolves to several), the proxy's answer to
+/// `CONNECT` must come within `Config::handshake_timeout`, and so must, after it, the
+/// TLS and WebSocket handshakes (the endpoint's own timer). Resolving the host name is
+/// the system resolver's call and is not bounded here.
+#[derive(Debug)]
+#[must_use]
+pub struct ConnectOptions {
+    uri: Uri,
+    protocols: Vec<String>,
+    headers: HeaderMap,
+    config: Config,
+    proxy: Option<Uri>,
+    max_redirects: usize,
+    connect_timeout: Option<Duration>,
+    #[cfg(feature = "rustls")]
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl ConnectOptions {
+    /// Options for connecting to `url` (`ws://` or `wss://`, with a host).
+    ///
+    /// # Errors
+    /// [`Error::Url`] when `url` does not parse, is not `ws://` or `wss://`, or names no
+    /// host.
+    pub fn new(url: &str) -> Result<ConnectOptions, Error> {
+        let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+        if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
+            return Err(Error::Url(format!("{url}: not a ws:// or wss:// URL")));
+        }
+        host_port(&uri, 0)?;
+        Ok(ConnectOptions {
+            uri,
+            protocols: Vec::new(),
+            headers: HeaderMap::new(),
+            config: Config::default(),
+            proxy: None,
+            max_redirects: 0,
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            #[cfg(feature = "rustls")]
+            tls: None,
+        })
+    }
+
+    /// Offers a subprotocol (several calls: in order of preference).
+    pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
+        self.protocols.push(name.into());
+        self
+    }
+
+    /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The endpoint's configuration: limits, heartbeat, timeouts, extensions. Its
+    /// `handshake_timeout` also bounds the wait for the proxy's answer, and its
+    /// `handshake_limits` the size of that answer.
+    pub fn config(mut self, config: Config) -> ConnectOptions {
+        self.config = config;
+        self
+    }
+
+    /// Connects through the HTTP proxy at `url` (`http://host:port`; the port defaults
+    /// to 80): a `CONNECT` request opens a tunnel to the server, then TLS (for `wss://`)
+    /// and the WebSocket handshake run through it. Credentials in the URL
+    /// (`http://user:password@host:port`, percent-encoded) are sent as
+    /// `Proxy-Authorization: Basic`.
+    ///
+    /// A proxy that refuses the tunnel is [`Error::ProxyRefused`], carrying its response;
+    /// an answer that is not HTTP or passes the handshake limits is
+    /// [`Error::ProxyResponse`]; no answer within `Config::handshake_timeout` is
+    /// [`Error::Io`] with [`io::ErrorKind::TimedOut`].
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedProxy`] for a URL that is not `http://` (TLS to the proxy
+    /// itself is not supported), [`Error::Url`] for one that does not parse.
+    pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
+        let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(Error::UnsupportedProxy(url.to_owned()));
+        }
+        self.proxy = Some(uri);
+        Ok(self)
+    }
+
+    /// Follows up to `max` redirects (301, 302, 303, 307, 308 with a `Location`; `http`
+    /// and `https` locations lead to `ws` and `wss`). Default: 0, so a redirect is
+    /// [`Error::Rejected`] like any other refusal. One more redirect than `max` is
+    /// [`Error::TooManyRedirects`], an unusable `Location` [`Error::InvalidRedirect`].
+    ///
+    /// The credentials (`Authorization` and `Cookie` headers given here, and the URL's
+    /// userinfo) are sent only to the origin (scheme, host and port) of the URL given to
+    /// [`new`](ConnectOptions::new), never to another one a redirect leads to. Each
+    /// redirect opens a new connection (through the proxy, if one is set).
+    pub fn follow_redirects(mut self, max: usize) -> ConnectOptions {
+        self.max_redirects = max;
+        self
+    }
+
+    /// How long to wait for each TCP connection (to the server or to the proxy); `None`
+    /// leaves it to the system (minutes on Linux). Default: 10 s. An expired wait is
+    /// [`Error::Io`] with [`io::ErrorKind::TimedOut`].
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> ConnectOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The TLS configuration for `wss://` (default: the webpki roots, no client
+    /// certificate). Only with the `rustls` feature.
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> ConnectOptions {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Opens a TCP connection (through the proxy, if one is set; then TLS for `wss://`),
+    /// then runs the handshake, following redirects as allowed.
+    ///
+    /// # Errors
+    /// [`Error::TlsNotEnabled`] for `wss://` without the `rustls` feature (before any
+    /// connection is made), [`Error::Io`] when connecting fails (TLS included, and the
+    /// timeouts), the proxy's errors (see [`proxy`](ConnectOptions::proxy)),
+    /// [`Error::Rejected`] when the server answers with another status than 101 (and it
+    /// is no redirect to follow), [`Error::TooManyRedirects`], [`Error::InvalidRedirect`],
+    /// [`Error::Connection`] for an invalid answer or the handshake timeout,
+    /// [`Error::Request`] when the request cannot be built.
+    pub fn connect(self) -> Result<WebSocket<ClientStream>, Error> {
+        let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
+        loop {
+            let uri = redirects.uri();
+            let stream = self.open(uri)?;
+            let mut request = ClientBuilder::new(uri.clone());
+            for protocol in &self.protocols {
+                request = request.protocol(protocol.clone());
+            }
+            for (name, value) in &redirects.headers(&self.headers) {
+                request = request.header(name.clone(), value.clone());
+            }
+            let response = match client(stream, request, self.config.clone()) {
+                Err(Error::Rejected(response)) => response,
+                result => return result,
+            };
+            match redirects.follow(&response) {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(Error::Rejected(response)),
+                Err(RedirectError::TooMany { max }) => {
+                    return Err(Error::TooManyRedirects { max, response });
+                }
+                Err(RedirectError::InvalidLocation { location }) => {
+                    return Err(Error::InvalidRedirect { location });
+                }
+            }
+        }
+    }
+
+    /// The transport to the server at `uri`: TCP, directly or through the proxy, then TLS
+    /// for `wss://`.
+    fn open(&self, uri: &Uri) -> Result<ClientStream, Error> {
+        let (secure, default_port) = match uri.scheme_str() {
+            Some("wss") => (true, 443),
+            // `new` and the redirect rules let only ws and wss through.
+            _ => (false, 80),
+        };
+        #[cfg(not(feature = "rustls"))]
+        if secure {
+            return Err(Error::TlsNotEnabled);
+        }
+        let (host, port) = host_port(uri, default_port)?;
+        let tcp = match &self.proxy {
+            Some(proxy) => proxy::tunnel(proxy, uri, &self.config, self.connect_timeout)?,
+            None => tcp_connect(&host, port, self.connect_timeout)?,
+        };
+        // Frames are written whole, so Nagle's algorithm would only delay them.
+        tcp.set_nodelay(true)?;
+        #[cfg(feature = "rustls")]
+        if secure {
+            let config = self
+                .tls
+                .clone()
+                .unwrap_or_else(crate::tls::default_client_config);
+            let tls = crate::tls::TlsStream::client(tcp, config, &host)?;
+            return Ok(ClientStream::Rustls(Box::new(tls)));
+        }
+        Ok(ClientStream::Plain(tcp))
+    }
+}
+
+/// The host to resolve (an IPv6 literal without its brackets) and the port of `uri`,
+/// `default_port` if it names none.
+pub(crate) fn host_port(uri: &Uri, default_port: u16) -> Result<(String, u16), Error> {
+    let host = uri
+        .host()
+        .filter(|host| !host.is_empty())
+        .ok_or_else(|| Error::Url(format!("{uri}: no host")))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Ok((host.to_owned(), uri.port_u16().unwrap_or(default_port)))
+}
+
+/// A TCP connection to `host:port`, each address tried for at most `timeout`.
+pub(crate) fn tcp_connect(
+    host: &str,
+    port: u16,
+    timeout: Option<Duration>,
+) -> io::Result<TcpStream> {
+    let Some(timeout) = timeout else {
+        return TcpStream::connect((host, port));
+    };
+    let mut last_error = None;
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(tcp) => return Ok(tcp),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host} resolves to no address"),
+        )
+    }))
+}

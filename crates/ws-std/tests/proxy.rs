@@ -1,0 +1,152 @@
+//! Connecting through an HTTP CONNECT proxy (a small one in the test, on 127.0.0.1).
+
+mod support;
+
+use std::io::{self, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use ws_endpoint::Config;
+use ws_std::{ConnectOptions, Error, Message};
+
+use support::{LIMIT, connect_proxy, echo_server, read_head};
+
+/// `user:pass` in Basic credentials (RFC 7617).
+const AUTH: &str = "Basic dXNlcjpwYXNz";
+
+#[test]
+fn ws_through_an_authenticating_proxy() {
+    let server = echo_server();
+    let (proxy, targets) = connect_proxy(AUTH);
+    let mut ws = ConnectOptions::new(&format!("ws://{server}/chat"))
+        .unwrap()
+        .proxy(&format!("http://user:pass@{proxy}"))
+        .unwrap()
+        .connect()
+        .unwrap();
+    assert_eq!(targets.recv_timeout(LIMIT).unwrap(), server.to_string());
+    ws.send(Message::text("through the tunnel")).unwrap();
+    assert_eq!(
+        ws.recv().unwrap(),
+        Some(Message::text("through the tunnel"))
+    );
+}
+
+#[test]
+fn a_proxy_refusal_carries_its_response() {
+    let server = echo_server();
+    let (proxy, _targets) = connect_proxy(AUTH);
+    // No credentials, then wrong ones: both refused.
+    for credentials in ["", "user:wrong@"] {
+        let refused = ConnectOptions::new(&format!("ws://{server}/"))
+            .unwrap()
+            .proxy(&format!("http://{credentials}{proxy}"))
+            .unwrap()
+            .connect();
+        match refused {
+            Err(Error::ProxyRefused(response)) => {
+                assert_eq!(response.status(), 407);
+                assert!(response.headers().contains_key("proxy-authenticate"));
+                assert_eq!(response.body(), b"denied");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn only_http_proxies_are_accepted() {
+    for url in ["https://proxy.example", "socks5://proxy.example:1080"] {
+        let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
+        assert!(
+            matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
+            "{refused:?}"
+        );
+    }
+    let refused = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .proxy("http://[::1");
+    assert!(matches!(&refused, Err(Error::Url(_))), "{refused:?}");
+}
+
+/// What a client with `config` gets from a proxy that reads the `CONNECT` request, answers
+/// `answer` and then holds the connection open until the client is done.
+fn answered_with(answer: &[u8], config: Config) -> Error {
+    let answer = answer.to_vec();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = listener.local_addr().unwrap();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        read_head(&mut tcp).unwrap();
+        // A client that gave up early makes this fail, which the test expects.
+        let _ = tcp.write_all(&answer);
+        if answer.is_empty() {
+            return; // closing is the answer
+        }
+        // Held until the client's result is in (the sender is dropped), at most LIMIT.
+        let _ = finished.recv_timeout(LIMIT);
+    });
+    let result = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .proxy(&format!("http://{proxy}"))
+        .unwrap()
+        .config(config)
+        .connect();
+    drop(done);
+    result.map(|_| ()).unwrap_err()
+}
+
+#[test]
+fn a_broken_proxy_answer_is_a_typed_error() {
+    let error = answered_with(b"", Config::default());
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        "{error:?}"
+    );
+    let error = answered_with(b"HTTP/1.1 200 OK\r\n\r\nearly bytes", Config::default());
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        "{error:?}"
+    );
+    let error = answered_with(b"SSH-2.0-OpenSSH\r\n\r\n", Config::default());
+    assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+}
+
+#[test]
+fn a_proxy_answer_is_read_within_the_handshake_limits() {
+    // A header line that goes on and on: refused once the head passes its limit
+    // (16 KiB), not buffered on.
+    let endless = format!(
+        "HTTP/1.1 200 OK\r\nx-filler: {}",
+        "0123456789".repeat(10_000)
+    );
+    let error = answered_with(endless.as_bytes(), Config::default());
+    assert!(
+        matches!(
+            &error,
+            Error::ProxyResponse(ws_handshake::ResponseError::HeadTooLarge { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_silent_proxy_times_out() {
+    let mut config = Config::default();
+    config.handshake_timeout = Some(Duration::from_millis(200));
+    let started = Instant::now();
+    // The proxy takes the request and says nothing.
+    let error = answered_with(b"HTTP/1.1 200 OK\r\n", config);
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::TimedOut),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("did not answer CONNECT"),
+        "{error}"
+    );
+    assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
