@@ -16,6 +16,8 @@
 //! let sent = redirects.headers(&headers);
 //! assert_eq!(sent[AUTHORIZATION], ws_handshake::basic_authorization("me", "pw"));
 //! assert_eq!(sent[COOKIE], "session=1");
+//! let request = redirects.request(&["chat".to_owned()], &headers).build()?;
+//! assert_eq!(request.request().headers()[COOKIE], "session=1");
 //!
 //! // The server redirects to another origin: the credentials stay behind.
 //! let response = http::Response::builder()
@@ -31,6 +33,7 @@
 use http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderName, LOCATION};
 use http::{Response, StatusCode, Uri};
 
+use crate::ClientBuilder;
 use crate::auth::userinfo_authorization;
 
 /// Why a redirect cannot be followed.
@@ -93,6 +96,19 @@ impl Redirects {
     /// [`request_headers`] from the URI named to the current one.
     pub fn headers(&self, headers: &HeaderMap) -> HeaderMap {
         request_headers(&self.named, &self.current, headers)
+    }
+
+    /// The upgrade request for [`uri`](Redirects::uri): `protocols` offered in order, and
+    /// [`headers`](Redirects::headers) out of `headers`.
+    pub fn request(&self, protocols: &[String], headers: &HeaderMap) -> ClientBuilder {
+        let mut builder = ClientBuilder::new(self.current.clone());
+        for protocol in protocols {
+            builder = builder.protocol(protocol.clone());
+        }
+        for (name, value) in &self.headers(headers) {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        builder
     }
 
     /// Moves on after the server answered with `response` instead of 101: the URI to

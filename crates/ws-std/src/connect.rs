@@ -8,7 +8,6 @@ use std::time::Duration;
 use http::Uri;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use ws_endpoint::Config;
-use ws_handshake::ClientBuilder;
 use ws_handshake::redirect::{RedirectError, Redirects};
 
 use crate::{ClientStream, Error, WebSocket, client, proxy};
@@ -180,15 +179,8 @@ impl ConnectOptions {
     pub fn connect(self) -> Result<WebSocket<ClientStream>, Error> {
         let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
         loop {
-            let uri = redirects.uri();
-            let stream = self.open(uri)?;
-            let mut request = ClientBuilder::new(uri.clone());
-            for protocol in &self.protocols {
-                request = request.protocol(protocol.clone());
-            }
-            for (name, value) in &redirects.headers(&self.headers) {
-                request = request.header(name.clone(), value.clone());
-            }
+            let stream = self.open(redirects.uri())?;
+            let request = redirects.request(&self.protocols, &self.headers);
             let response = match client(stream, request, self.config.clone()) {
                 Err(Error::Rejected(response)) => response,
                 result => return result,

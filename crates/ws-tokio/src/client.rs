@@ -8,7 +8,7 @@ use http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
-use ws_handshake::redirect::{RedirectError, Redirects, request_headers};
+use ws_handshake::redirect::{RedirectError, Redirects};
 use ws_handshake::{ClientBuilder, UsageError};
 
 use crate::conn::{Conn, Half, now};
@@ -124,9 +124,8 @@ impl ConnectOptions {
     pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
         let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
         loop {
-            let uri = redirects.uri();
-            let stream = self.open(uri).await?;
-            let request = self.request(uri, redirects.headers(&self.headers));
+            let stream = self.open(redirects.uri()).await?;
+            let request = redirects.request(&self.protocols, &self.headers);
             let response = match handshake(stream, request, self.config.clone()).await {
                 Err(Error::Rejected(response)) => response,
                 result => return result,
@@ -150,8 +149,8 @@ impl ConnectOptions {
         self,
         io: S,
     ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
-        let headers = request_headers(&self.uri, &self.uri, &self.headers);
-        let request = self.request(&self.uri, headers);
+        // No redirect is followed: only the credentials rules apply.
+        let request = Redirects::new(self.uri, 0).request(&self.protocols, &self.headers);
         handshake(io, request, self.config).await
     }
 
@@ -185,19 +184,6 @@ impl ConnectOptions {
             return Ok(ClientStream::Rustls(Box::new(tls)));
         }
         Ok(ClientStream::Plain(tcp))
-    }
-
-    /// The upgrade request for `uri`: the subprotocols, and `headers` (chosen for `uri` by
-    /// ws-handshake's redirect rules: credentials only for the origin the user named).
-    fn request(&self, uri: &Uri, headers: HeaderMap) -> ClientBuilder {
-        let mut builder = ClientBuilder::new(uri.clone());
-        for protocol in &self.protocols {
-            builder = builder.protocol(protocol.clone());
-        }
-        for (name, value) in &headers {
-            builder = builder.header(name.clone(), value.clone());
-        }
-        builder
     }
 }
 
