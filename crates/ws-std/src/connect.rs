@@ -151,7 +151,8 @@ impl ConnectOptions {
 
     /// How long to wait for each TCP connection (to the server or to the proxy); `None`
     /// leaves it to the system (minutes on Linux). Default: 10 s. An expired wait is
-    /// [`Error::Io`] with [`io::ErrorKind::TimedOut`].
+    /// [`Error::Io`] with [`io::ErrorKind::TimedOut`]; a zero duration is refused by the
+    /// system call ([`io::ErrorKind::InvalidInput`]).
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> ConnectOptions {
         self.connect_timeout = timeout;
         self
