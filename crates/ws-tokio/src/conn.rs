@@ -154,16 +154,16 @@ impl<S> Conn<S> {
 
     /// Hands `message` to the endpoint; gives it back if the send buffer is full.
     fn submit(&mut self, message: Message) -> Result<(), Result<Message, Error>> {
-        let now = now();
+        // Only pings and closes start timers: data messages skip the clock read.
         let result = match &message {
             Message::Text(text) => self.endpoint.send_text(text.clone()),
             Message::Binary(data) => self.endpoint.send_binary(data.clone()),
-            Message::Ping(payload) => self.endpoint.send_ping(payload.clone(), now),
+            Message::Ping(payload) => self.endpoint.send_ping(payload.clone(), now()),
             Message::Pong(payload) => self.endpoint.send_pong(payload.clone()),
             Message::Fragment { kind, data, last } => {
                 self.endpoint.send_fragment(*kind, data.clone(), *last)
             }
-            Message::Close(frame) => self.endpoint.close(frame.code, &frame.reason, now),
+            Message::Close(frame) => self.endpoint.close(frame.code, &frame.reason, now()),
         };
         match result {
             Ok(()) => Ok(()),
