@@ -113,6 +113,16 @@ struct QueuedFrame {
     compress: bool,
 }
 
+/// Input held back until the data messages received before it are polled, so that the
+/// application's answers to them (an echo) leave before the close frame.
+#[derive(Debug)]
+enum Deferred {
+    /// A fault in the input (Autobahn 3.*, 4.*, 5.15).
+    Failure(ConnectionError),
+    /// The peer's close frame, with its payload (Autobahn 7.1.6).
+    Close(Bytes),
+}
+
 /// A ping this endpoint sent, for matching pongs to it.
 #[derive(Debug)]
 struct SentPing {
@@ -176,10 +186,9 @@ pub struct Endpoint {
     eof: bool,
     /// Input processing stopped because `max_queued_events` was reached.
     paused: bool,
-    /// A failure found in the input while data messages before it still wait to be
-    /// polled: it takes effect once they are, so that the application's answers to them
-    /// (an echo) are sent before the close frame (Autobahn 3.*, 4.*, 5.15).
-    deferred_failure: Option<ConnectionError>,
+    /// A fault or close frame found in the input while data messages before it still
+    /// wait to be polled: it takes effect once they are. No input is read meanwhile.
+    deferred: Option<Deferred>,
     /// The receive buffer's length after the last processing: more means new bytes.
     rx_processed: usize,
     last_now: Instant,
@@ -286,7 +295,7 @@ impl Endpoint {
             read_closed: false,
             eof: false,
             paused: false,
-            deferred_failure: None,
+            deferred: None,
             rx_processed: 0,
             last_now: now,
             pre_open: VecDeque::new(),
@@ -345,7 +354,7 @@ impl Endpoint {
         !self.eof
             && self.transport == Transport::Open
             && !self.paused
-            && self.deferred_failure.is_none()
+            && self.deferred.is_none()
             && matches!(
                 self.handshake,
                 Handshake::Client(_) | Handshake::Server | Handshake::Done
@@ -425,8 +434,13 @@ impl Endpoint {
         }
         self.process(now);
         self.eof = true;
-        if self.deferred_failure.is_some() {
-            // The peer's earlier fault is the reason, reported once its messages are polled.
+        self.end_of_input(now);
+    }
+
+    /// What end of stream means, once no input is held back.
+    fn end_of_input(&mut self, now: Instant) {
+        if self.deferred.is_some() {
+            // Decided when the held-back close or fault is acted on.
             return;
         }
         if self.state == ReadyState::Closed {
@@ -481,9 +495,9 @@ impl Endpoint {
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         if self.events.is_empty()
-            && let Some(error) = self.deferred_failure.take()
+            && let Some(deferred) = self.deferred.take()
         {
-            self.fail(error, self.last_now);
+            self.resume(deferred);
         }
         let event = self.events.pop_front();
         if self.paused && self.events.len() < self.config.max_queued_events {
@@ -967,20 +981,56 @@ impl Endpoint {
         }
     }
 
+    /// Whether a close or fault found in the input must wait: data messages received
+    /// before it are still to be polled.
+    fn must_wait(&self) -> bool {
+        self.state == ReadyState::Open
+            && self.events.iter().any(|event| {
+                matches!(
+                    event,
+                    Event::Text(_) | Event::Binary(_) | Event::Fragment { .. }
+                )
+            })
+    }
+
+    /// Keeps `input` until the messages before it are polled; reads nothing more meanwhile.
+    fn hold(&mut self, input: Deferred) {
+        self.deferred = Some(input);
+        self.read_closed = true;
+    }
+
+    /// Acts on the close frame or fault held back by [`Self::hold`], now that the
+    /// messages before it were polled.
+    fn resume(&mut self, deferred: Deferred) {
+        let now = self.last_now;
+        let result = match deferred {
+            Deferred::Failure(error) => Err(error),
+            Deferred::Close(payload) => self.on_close(payload, now),
+        };
+        if let Err(error) = result {
+            self.fail(error, now);
+        }
+        if self.eof {
+            self.end_of_input(now);
+        }
+    }
+
+    /// Receives the peer's close frame, unless messages before it wait to be polled.
+    fn close_received(&mut self, payload: Bytes, now: Instant) -> Result<(), ConnectionError> {
+        if self.must_wait() {
+            self.hold(Deferred::Close(payload));
+            return Ok(());
+        }
+        self.on_close(payload, now)
+    }
+
     /// Fails the connection because of `error` (RFC 6455 §7.1.7).
     fn fail(&mut self, error: ConnectionError, now: Instant) {
-        if self.deferred_failure.is_some() {
-            return; // The first fault is the one reported.
+        if self.deferred.is_some() {
+            return; // The peer's close or first fault, held back, decides the end.
         }
-        let message_waiting = self.events.iter().any(|event| {
-            matches!(
-                event,
-                Event::Text(_) | Event::Binary(_) | Event::Fragment { .. }
-            )
-        });
-        if message_waiting && self.state == ReadyState::Open {
-            self.deferred_failure = Some(error);
-            self.read_closed = true;
+        if self.must_wait() {
+            self.hold(Deferred::Failure(error));
             return;
         }
         let initiator = self.initiator.unwrap_or(Initiator::Local);
@@ -1249,7 +1299,7 @@ impl Endpoint {
                 self.on_pong(payload, now);
                 Ok(())
             }
-            OpCode::CLOSE => self.on_close(payload, now),
+            OpCode::CLOSE => self.close_received(payload, now),
             OpCode::TEXT | OpCode::BINARY => {
                 if self.incoming.is_some() {
                     Err(ConnectionError::ExpectedContinuation)

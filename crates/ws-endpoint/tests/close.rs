@@ -323,3 +323,66 @@ fn flush_to_a_peer_that_stopped_reading_is_bounded() {
     server.handle_timeout(deadline);
     assert!(server.should_close_transport());
 }
+
+/// A message and the close frame after it, arriving together: the application's answer to
+/// the message still goes out, before the close echo (Autobahn 7.1.6).
+#[test]
+fn a_close_waits_for_the_messages_before_it() {
+    let (mut server, now) = open_server(plain(server_config()));
+    let mut input = masked(true, OpCode::TEXT, b"last words");
+    input.extend(masked(true, OpCode::CLOSE, &close_payload(1000, "bye")));
+    server.receive(&input, now);
+    // Nothing is answered, nor read, until the message is polled.
+    assert!(output(&mut server).is_empty());
+    assert!(!server.wants_read());
+    assert_eq!(server.ready_state(), ReadyState::Open);
+
+    let Some(Event::Text(text)) = server.poll_event() else {
+        panic!("the message comes first")
+    };
+    server.send_text(text).unwrap();
+    let Some(Event::Closed(info)) = server.poll_event() else {
+        panic!("then the close")
+    };
+    assert_eq!((info.code, info.reason.as_str()), (CloseCode::NORMAL, "bye"));
+    let frames = frames(Role::Client, &output(&mut server));
+    let sent: Vec<_> = frames.iter().map(|f| f.header.opcode).collect();
+    assert_eq!(sent, [OpCode::TEXT, OpCode::CLOSE]);
+    assert_eq!(&frames[0].payload[..], b"last words");
+    assert!(server.should_close_transport());
+}
+
+/// The same with the transport's end right behind the close frame, on the client: it
+/// closes the transport once the close is acted on, not after a timeout.
+#[test]
+fn a_held_close_then_end_of_stream() {
+    let (mut client, now) = open_client(plain(Config::default()));
+    let mut input = unmasked(true, OpCode::BINARY, b"data");
+    input.extend(unmasked(true, OpCode::CLOSE, &close_payload(1001, "")));
+    client.receive(&input, now);
+    client.handle_eof(now);
+    assert!(!client.should_close_transport());
+
+    let events = events(&mut client);
+    assert!(matches!(&events[0], Event::Binary(data) if &data[..] == b"data"));
+    let Event::Closed(info) = &events[1] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(info.code, CloseCode::GOING_AWAY);
+    assert!(info.clean);
+    let frames = frames(Role::Server, &output(&mut client));
+    assert_eq!(frames[0].header.opcode, OpCode::CLOSE);
+    assert!(client.should_close_transport());
+}
+
+/// A close frame with a bad payload behind a message fails the connection once the
+/// message is polled, with the close code for the fault.
+#[test]
+fn a_held_close_that_is_invalid_fails_after_the_message() {
+    let (mut server, now) = open_server(plain(server_config()));
+    let mut input = masked(true, OpCode::TEXT, b"first");
+    input.extend(masked(true, OpCode::CLOSE, &[0x03]));
+    server.receive(&input, now);
+    assert!(matches!(server.poll_event(), Some(Event::Text(_))));
+    assert_failed_with(&mut server, 1002);
+}

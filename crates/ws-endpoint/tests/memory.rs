@@ -28,7 +28,8 @@ fn a_burst_leaves_no_receive_capacity_once_shrunk() {
     server.handle_received(now);
     let received = binary_payloads(events(&mut server));
     assert_eq!(received.len(), 100);
-    assert!(server.buffer_capacity() >= 64 << 10);
+    // The room left after the frames were split off is still held.
+    assert!(server.buffer_capacity() >= (64 << 10) - burst.len());
 
     server.shrink_buffers();
     assert_eq!(server.buffer_capacity(), 0);

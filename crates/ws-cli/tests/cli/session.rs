@@ -42,8 +42,6 @@ fn burst_then_end_of_input() {
 /// A message and the close frame after it, arriving in one read: the echo must go out
 /// before the answer to the close (RFC 6455 §5.5.1 lets a server finish first).
 #[test]
-#[ignore = "ws-endpoint answers a close frame before the application has polled the \
-            messages that preceded it, so their echo can no longer be sent"]
 fn echo_precedes_the_answer_to_a_close() {
     let server = Server::start(&["--no-compression"]);
     let mut tcp = raw_client(server.addr);
