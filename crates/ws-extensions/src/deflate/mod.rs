@@ -170,9 +170,11 @@ impl PerMessageDeflate {
         PerMessageDeflate::default()
     }
 
-    /// The compression level used unless [`level`](Self::level) says otherwise: zlib's
-    /// default, a good ratio at moderate cost.
-    pub const DEFAULT_LEVEL: u32 = 6;
+    /// The compression level used unless [`level`](Self::level) says otherwise: the
+    /// fastest. On 1 KiB JSON messages it costs an eighth of zlib's default level 6 for
+    /// 47% more output (ratio 0.29 against 0.19; docs/extensions.md): a WebSocket message
+    /// waits for its compression, so latency wins by default.
+    pub const DEFAULT_LEVEL: u32 = 1;
 
     /// Messages shorter than this many bytes are sent uncompressed unless
     /// [`min_size`](Self::min_size) says otherwise: below it, the deflate block overhead
