@@ -457,7 +457,7 @@ fn the_default_level_reuses_the_window_on_json_records() {
         message.len()
     );
     assert!(
-        second.len() * 10 < first.len(),
+        second.len() * 4 < first.len(),
         "{} then {}",
         first.len(),
         second.len()
