@@ -1,4 +1,4 @@
-//! `cargo xtask browser`: a real browser against the echo server. Headless Chromium opens
+//! `cargo xtask browser`: a real browser against `ws serve`. Headless Chromium opens
 //! a WebSocket with its own client (permessage-deflate offered, as every browser does),
 //! and a Python script drives the page over the DevTools protocol and checks the echoes,
 //! the negotiated extension and the close.
@@ -17,11 +17,12 @@ pub(crate) fn run() -> Result {
     let chromium = chromium()?;
     let python = python_venv(&[("websockets", "websockets")])?;
     let addr = format!("127.0.0.1:{}", free_port()?);
+    // The README's main job: `ws serve`, default settings (permessage-deflate on).
     let mut server = cargo();
     server
-        .args(["run", "--quiet", "--release", "-p", "ws-tokio"])
-        .args(["--example", "echo_server", "--", &addr]);
-    let _server = server::start(server, "echo server")?;
+        .args(["run", "--quiet", "--release", "-p", "ws-cli", "--"])
+        .args(["serve", &addr]);
+    let _server = server::start(server, "ws serve")?;
     let mut test = Command::new(python);
     test.arg(project_root().join("xtask/browser/echo_test.py"))
         .arg(&chromium)

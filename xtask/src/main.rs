@@ -30,7 +30,7 @@ commands:
   fuzz [TARGET] [SECONDS]
                    run a fuzz target (default: all, 60 s each) with cargo-fuzz
   interop          permessage-deflate against Python websockets (venv in the target dir)
-  browser          headless Chromium's WebSocket client against the echo server
+  browser          headless Chromium's WebSocket client against `ws serve`
                    (installs Debian's chromium if missing)
   autobahn [--role server|client] [--cases 'N.*']
                    the Autobahn TestSuite (kosoku) against the adapters' testees
