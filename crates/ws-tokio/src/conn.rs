@@ -18,14 +18,19 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
-use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, SendError};
+use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, ReadyState, SendError};
 
 use crate::{CloseFrame, Error, Message};
 
-/// The smallest read, from a stack buffer when the receive buffer has no room. The read
-/// size doubles while reads fill the buffer, up to `MAX_READ`.
+/// The smallest free space offered to a read. The read size doubles while reads fill the
+/// buffer, up to `MAX_READ`.
 const MIN_READ: usize = 4 * 1024;
 const MAX_READ: usize = 256 * 1024;
+
+/// Buffers are given back after this long without input: an idle connection keeps only
+/// its fixed state, while a busy one reuses its buffers instead of allocating them anew
+/// for every message.
+const IDLE_RELEASE: Duration = Duration::from_secs(1);
 
 /// At most this many transmit chunks go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
@@ -91,9 +96,20 @@ pub(crate) struct Conn<S> {
     timer: Pin<Box<Sleep>>,
     /// The deadline `timer` is armed for.
     armed: Option<Instant>,
+    /// `timer` holds the fan-out waker for `armed` (it never changes), so until it
+    /// elapses it needs no polling.
+    timer_registered: bool,
     waiters: Arc<Waiters>,
     io_waker: Waker,
     read_size: usize,
+    /// When to give the endpoint's buffers back if no input came meanwhile.
+    release_at: Option<Instant>,
+    /// Input arrived since `release_at` was set.
+    input_since_release_check: bool,
+    /// Waiting holds no buffer: the connection has not been busy since it opened or
+    /// since its buffers were given back. Reads go to the stack; a read that finds
+    /// nothing gives back whatever is left.
+    lean: bool,
     /// Bytes were written since the transport was last flushed.
     unflushed: bool,
     /// The transport was shut down or failed: no more I/O.
@@ -121,9 +137,13 @@ impl<S> Conn<S> {
             endpoint,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             armed: None,
+            timer_registered: false,
             io_waker: Waker::from(waiters.clone()),
             waiters,
             read_size: MIN_READ,
+            release_at: None,
+            input_since_release_check: false,
+            lean: true,
             unflushed: false,
             transport_done: false,
             failure: None,
@@ -184,14 +204,29 @@ enum Read {
     IfBlocked,
 }
 
+/// What one drive step did.
+#[derive(Clone, Copy, Default)]
+struct Progress {
+    /// A timer fired, input was processed or the transport closed: there may be events.
+    events: bool,
+    /// Output was written.
+    output: bool,
+}
+
+impl Progress {
+    fn any(self) -> bool {
+        self.events || self.output
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
-    /// One pass over the timer, the output and the input. Returns whether anything
-    /// happened; when nothing did, every source is registered with the fan-out waker and
-    /// `half`'s task will be woken.
-    fn drive(&mut self, cx: &Context<'_>, half: Half, read: Read) -> Result<bool, Error> {
+    /// One pass over the timer, the output and the input. Every source that made no
+    /// progress is registered with the fan-out waker, so when nothing happened `half`'s
+    /// task will be woken.
+    fn drive(&mut self, cx: &Context<'_>, half: Half, read: Read) -> Result<Progress, Error> {
         self.waiters.register(half, cx.waker());
         if self.transport_done {
-            return Ok(false);
+            return Ok(Progress::default());
         }
         let waker = self.io_waker.clone();
         let mut io_cx = Context::from_waker(&waker);
@@ -200,42 +235,78 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             // The transport is unusable; what the endpoint still holds cannot be sent.
             self.transport_done = true;
         }
-        if !matches!(result, Ok(false)) {
+        if !result.as_ref().is_ok_and(|progress| !progress.any()) {
             self.wake_other(half);
         }
         result.map_err(Error::Io)
     }
 
-    fn drive_io(&mut self, cx: &mut Context<'_>, read: Read) -> io::Result<bool> {
-        let mut progress = self.poll_timer(cx);
-        progress |= self.poll_output(cx)?;
+    fn drive_io(&mut self, cx: &mut Context<'_>, read: Read) -> io::Result<Progress> {
+        let mut progress = Progress {
+            events: self.poll_timer(cx),
+            output: self.poll_output(cx)?,
+        };
+        progress.events |= self.transport_done;
         let blocked = self.endpoint.transmit_len() > 0 || self.unflushed;
         if !self.transport_done && self.endpoint.wants_read() && (read == Read::Always || blocked) {
-            progress |= self.poll_input(cx)?;
+            progress.events |= self.poll_input(cx)?;
         }
         Ok(progress)
     }
 
-    /// Fires the endpoint's timers that are due and arms the one `Sleep` for the next.
+    /// The earliest of the endpoint's deadline and the buffer release.
+    fn next_deadline(&self) -> Option<Instant> {
+        match (self.endpoint.poll_timeout(), self.release_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fires the endpoint's timers that are due and the buffer release, and arms the one
+    /// `Sleep` for the next.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while let Some(deadline) = self.endpoint.poll_timeout() {
+        while let Some(deadline) = self.next_deadline() {
             if self.armed != Some(deadline) {
                 self.timer
                     .as_mut()
                     .reset(tokio::time::Instant::from_std(deadline));
                 self.armed = Some(deadline);
+                self.timer_registered = false;
             }
-            if self.timer.as_mut().poll(cx).is_pending() {
+            if self.timer_registered && !self.timer.is_elapsed() {
                 break;
             }
-            self.endpoint.handle_timeout(now());
-            progress = true;
-            if self.endpoint.poll_timeout() == Some(deadline) {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                self.timer_registered = true;
+                break;
+            }
+            self.timer_registered = false;
+            let now = now();
+            if self.endpoint.poll_timeout().is_some_and(|d| d <= now) {
+                self.endpoint.handle_timeout(now);
+                progress = true;
+            }
+            if self.release_at.is_some_and(|d| d <= now) {
+                self.check_idle(now);
+            }
+            if self.next_deadline() == Some(deadline) {
                 break; // Not consumed (cannot happen): do not spin on it.
             }
         }
         progress
+    }
+
+    /// The release deadline passed: give the buffers back if no input came since it was
+    /// set, else look again later.
+    fn check_idle(&mut self, now: Instant) {
+        if std::mem::take(&mut self.input_since_release_check) {
+            self.release_at = Some(now + IDLE_RELEASE);
+        } else {
+            self.endpoint.shrink_buffers();
+            self.lean = true;
+            self.release_at = None;
+        }
     }
 
     /// Writes queued output with vectored writes until done or blocked, then closes the
@@ -276,35 +347,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(progress)
     }
 
-    /// Reads once and processes every frame received.
+    /// Reads once, straight into the endpoint's buffer, and processes every frame
+    /// received. The read size doubles while reads fill the buffer, up to `MAX_READ`.
     ///
-    /// An idle connection holds no receive buffer: while the endpoint's buffer has no
-    /// room, a read goes to the stack and only the bytes that arrived are copied in, and
-    /// a read that finds nothing gives the endpoint's empty buffers back. Reads go
-    /// straight into the endpoint's buffer (no copy) while they keep filling it, growing
-    /// up to `MAX_READ`.
+    /// A connection that is not busy (just opened, or idle for `IDLE_RELEASE`) holds no
+    /// buffer while it waits: its reads go to the stack, copying in only what arrived,
+    /// and a read that finds nothing gives the endpoint's empty buffers back. Data after
+    /// the handshake makes it busy: reads go straight into a kept buffer until the
+    /// connection has been idle for `IDLE_RELEASE`.
     fn poll_input(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let buf = self.endpoint.receive_buffer();
-        if self.read_size > MIN_READ && buf.capacity() - buf.len() < MIN_READ {
-            buf.reserve(self.read_size);
-        }
-        let spare = buf.capacity() - buf.len();
-        let read = if spare >= MIN_READ {
-            tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf)
-        } else {
+        let (read, spare) = if self.lean {
             let mut stack = [MaybeUninit::<u8>::uninit(); MIN_READ];
             let mut stack = ReadBuf::uninit(&mut stack);
-            Pin::new(&mut self.io)
+            let read = Pin::new(&mut self.io)
                 .poll_read(cx, &mut stack)
                 .map_ok(|()| {
                     buf.extend_from_slice(stack.filled());
                     stack.filled().len()
-                })
+                });
+            (read, MIN_READ)
+        } else {
+            if buf.capacity() - buf.len() < MIN_READ {
+                buf.reserve(self.read_size);
+            }
+            let spare = buf.capacity() - buf.len();
+            (
+                tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf),
+                spare,
+            )
         };
         match read {
             Poll::Ready(Ok(0)) => self.endpoint.handle_eof(now()),
             Poll::Ready(Ok(n)) => {
-                self.read_size = if n >= spare.max(MIN_READ) {
+                if self.endpoint.ready_state() == ReadyState::Open {
+                    self.lean = false;
+                }
+                self.input_since_release_check = true;
+                self.read_size = if n == spare {
                     (self.read_size * 2).min(MAX_READ)
                 } else {
                     MIN_READ
@@ -313,8 +393,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             Poll::Ready(Err(error)) => return Err(error),
             Poll::Pending => {
-                if self.endpoint.receive_buffer().is_empty() {
+                if self.lean {
                     self.endpoint.shrink_buffers();
+                } else if self.release_at.is_none() {
+                    // Checked once a period, not per read: a clock read and a timer
+                    // reset cost more than a busy connection should pay per message.
+                    self.release_at = Some(now() + IDLE_RELEASE);
+                    self.input_since_release_check = false;
+                    // Arm the timer now: this drive step has already polled it.
+                    return Ok(self.poll_timer(cx));
                 }
                 return Ok(false);
             }
@@ -336,7 +423,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if self.transport_done {
                 return Poll::Ready(Ok(None));
             }
-            if !self.drive(cx, half, Read::Always)? {
+            // Output written alone brings no event: waiting is safe once input and the
+            // timer are registered, and saves a pass per message.
+            if !self.drive(cx, half, Read::Always)?.events {
                 return Poll::Pending;
             }
         }
@@ -450,7 +539,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 Ok(()) => {}
                 Err(Ok(message)) => {
                     self.pending_send = Some(message);
-                    if !self.drive(cx, half, Read::IfBlocked)? {
+                    if !self.drive(cx, half, Read::IfBlocked)?.any() {
                         return Poll::Pending;
                     }
                 }
@@ -484,7 +573,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if self.transport_done {
                 return Poll::Ready(Err(Error::Closed));
             }
-            if !self.drive(cx, half, Read::IfBlocked)? {
+            if !self.drive(cx, half, Read::IfBlocked)?.any() {
                 return Poll::Pending;
             }
         }
@@ -494,7 +583,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// connection until the transport is closed.
     pub(crate) fn poll_close(&mut self, cx: &Context<'_>, half: Half) -> Poll<Result<(), Error>> {
         ready!(self.poll_ready(cx, half))?;
-        if self.endpoint.ready_state() == ws_endpoint::ReadyState::Open {
+        if self.endpoint.ready_state() == ReadyState::Open {
             // Only fails when a close frame was already sent: nothing to do then.
             let _ = self
                 .endpoint
@@ -502,7 +591,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
         // Events are left for `recv`; only the transport's end matters here.
         while !self.transport_done {
-            if !self.drive(cx, half, Read::Always)? {
+            if !self.drive(cx, half, Read::Always)?.any() {
                 if self.endpoint.wants_read() || self.endpoint.transmit_len() > 0 {
                     return Poll::Pending;
                 }

@@ -458,8 +458,12 @@ async fn an_idle_connection_gives_its_buffers_back() {
     for _ in 0..100 {
         assert_eq!(next(&mut ws).await, Message::Binary(payload.clone()));
     }
-    // A read that finds nothing (the server sends nothing more) gives the buffers back.
-    let idle = tokio::time::timeout(Duration::from_millis(100), ws.recv()).await;
+    // Reads that find nothing for a second (the server sends nothing more) give the
+    // buffers back, checked once a second: within two. A busy connection keeps them.
+    let busy = tokio::time::timeout(Duration::from_millis(300), ws.recv()).await;
+    assert!(busy.is_err(), "the server sent {busy:?}");
+    assert!(ws.endpoint().buffer_capacity() > 0);
+    let idle = tokio::time::timeout(Duration::from_millis(2000), ws.recv()).await;
     assert!(idle.is_err(), "the server sent {idle:?}");
     assert_eq!(ws.endpoint().buffer_capacity(), 0);
     // And the connection still works.
@@ -485,4 +489,13 @@ async fn connect_refuses_unusable_urls() {
         ws_tokio::connect("wss://127.0.0.1:1/").await,
         Err(Error::TlsNotEnabled)
     ));
+}
+
+#[tokio::test]
+async fn a_connection_never_busy_waits_holding_no_buffers() {
+    let url = echo_server(Config::default()).await;
+    let mut ws = client(&url, Config::default()).await;
+    let idle = tokio::time::timeout(Duration::from_millis(100), ws.recv()).await;
+    assert!(idle.is_err(), "the server sent {idle:?}");
+    assert_eq!(ws.endpoint().buffer_capacity(), 0);
 }
