@@ -122,6 +122,10 @@ pub(crate) struct Conn<S> {
     deferred: VecDeque<Result<Message, Error>>,
     /// A message the endpoint refused for backpressure; sent before anything else.
     pending_send: Option<Message>,
+    /// When the application asked to close. A refused message still waiting may hold the
+    /// close frame back for `Config::close_timeout` from then, not longer: a peer that
+    /// stops reading cannot make a close hang.
+    close_asked: Option<Instant>,
     rtts: VecDeque<(Bytes, Duration)>,
     ping_counter: u64,
 }
@@ -150,6 +154,7 @@ impl<S> Conn<S> {
             last: None,
             deferred: VecDeque::new(),
             pending_send: None,
+            close_asked: None,
             rtts: VecDeque::new(),
             ping_counter: 0,
         })
@@ -183,7 +188,12 @@ impl<S> Conn<S> {
             Message::Fragment { kind, data, last } => {
                 self.endpoint.send_fragment(*kind, data.clone(), *last)
             }
-            Message::Close(frame) => self.endpoint.close(frame.code, &frame.reason, now()),
+            Message::Close(frame) => {
+                // The close timeout counts from the request, however long the message
+                // before it waited.
+                let asked = self.close_asked.unwrap_or_else(now);
+                self.endpoint.close(frame.code, &frame.reason, asked)
+            }
         };
         match result {
             Ok(()) => Ok(()),
@@ -254,12 +264,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(progress)
     }
 
-    /// The earliest of the endpoint's deadline and the buffer release.
+    /// Notes that the application asked to close (see `close_asked`).
+    pub(crate) fn ask_close(&mut self) {
+        self.close_asked.get_or_insert_with(now);
+    }
+
+    /// When a refused message stops holding back a requested close.
+    fn pending_send_deadline(&self) -> Option<Instant> {
+        let asked = self.close_asked?;
+        self.pending_send
+            .as_ref()
+            .map(|_| asked + self.endpoint.config().close_timeout)
+    }
+
+    /// The earliest of the endpoint's deadline, the buffer release and the end of the
+    /// wait for a refused message before a close.
     fn next_deadline(&self) -> Option<Instant> {
-        match (self.endpoint.poll_timeout(), self.release_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.endpoint.poll_timeout(),
+            self.release_at,
+            self.pending_send_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Fires the endpoint's timers that are due and the buffer release, and arms the one
@@ -289,6 +317,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
             if self.release_at.is_some_and(|d| d <= now) {
                 self.check_idle(now);
+            }
+            if self.pending_send_deadline().is_some_and(|d| d <= now) {
+                // The peer read nothing for the whole close timeout: the message is
+                // dropped so that the close can go ahead (and time out in its turn).
+                self.pending_send = None;
+                progress = true;
             }
             if self.next_deadline() == Some(deadline) {
                 break; // Not consumed (cannot happen): do not spin on it.
@@ -538,6 +572,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             match self.submit(message) {
                 Ok(()) => {}
                 Err(Ok(message)) => {
+                    if self.transport_done {
+                        // No room will ever come: the message is lost with the transport.
+                        return Poll::Ready(Err(Error::Closed));
+                    }
                     self.pending_send = Some(message);
                     if !self.drive(cx, half, Read::IfBlocked)?.any() {
                         return Poll::Pending;
@@ -582,12 +620,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Sink `poll_close`: sends a close frame (1000) unless one was sent, and drives the
     /// connection until the transport is closed.
     pub(crate) fn poll_close(&mut self, cx: &Context<'_>, half: Half) -> Poll<Result<(), Error>> {
+        self.ask_close();
         ready!(self.poll_ready(cx, half))?;
         if self.endpoint.ready_state() == ReadyState::Open {
+            let asked = self.close_asked.unwrap_or_else(now);
             // Only fails when a close frame was already sent: nothing to do then.
             let _ = self
                 .endpoint
-                .close(ws_endpoint::CloseCode::NORMAL, "", now());
+                .close(ws_endpoint::CloseCode::NORMAL, "", asked);
         }
         // Events are left for `recv`; only the transport's end matters here.
         while !self.transport_done {

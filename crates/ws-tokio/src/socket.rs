@@ -79,6 +79,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// until the transport is closed (at most `Config::close_timeout`). Messages that
     /// arrive meanwhile are dropped; `recv` then returns the peer's close frame.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.conn.ask_close();
         self.feed(Message::Close(CloseFrame {
             code,
             reason: reason.to_owned(),
@@ -217,6 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// Starts the close handshake; as [`WebSocket::close`]. The read half then sees the
     /// peer's close frame.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        lock(&self.shared).ask_close();
         self.feed(Message::Close(CloseFrame {
             code,
             reason: reason.to_owned(),

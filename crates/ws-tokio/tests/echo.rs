@@ -499,3 +499,154 @@ async fn a_connection_never_busy_waits_holding_no_buffers() {
     assert!(idle.is_err(), "the server sent {idle:?}");
     assert_eq!(ws.endpoint().buffer_capacity(), 0);
 }
+
+/// A transport that takes `budget` bytes more, then fails every write (`fail`) or
+/// makes it wait for ever, as on a socket whose peer stalled and whose buffers are full.
+struct Limited {
+    inner: tokio::io::DuplexStream,
+    budget: usize,
+    fail: bool,
+}
+
+impl tokio::io::AsyncRead for Limited {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Limited {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.budget == 0 && self.fail {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+        }
+        if self.budget == 0 {
+            return std::task::Poll::Pending; // Never ready again.
+        }
+        let n = buf.len().min(self.budget);
+        let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, &buf[..n]);
+        if let std::task::Poll::Ready(Ok(n)) = written {
+            self.budget -= n;
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn close_is_bounded_when_the_peer_stops_reading() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let server = tokio::spawn(async move {
+        let ws = ws_tokio::accept(server_io).await.unwrap();
+        tokio::time::sleep(LIMIT).await;
+        drop(ws);
+    });
+    let mut config = Config::default();
+    config.close_timeout = Duration::from_millis(300);
+    config.max_queued_bytes = 64 * 1024;
+    let stalling = Limited {
+        inner: client_io,
+        budget: 256 * 1024,
+        fail: false,
+    };
+    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
+        .unwrap()
+        .config(config)
+        .connect_on(stalling)
+        .await
+        .unwrap();
+    // Send until sends wait: the first one's bytes stay queued, and the next message,
+    // refused for want of room, waits in the socket ahead of the close frame.
+    let chunk = noise(128 * 1024);
+    let mut blocked = 0;
+    for _ in 0..16 {
+        let send = ws.send(Message::Binary(chunk.clone()));
+        match tokio::time::timeout(Duration::from_millis(200), send).await {
+            Ok(sent) => sent.unwrap(),
+            Err(_) if blocked == 1 => break,
+            Err(_) => blocked += 1,
+        }
+    }
+    assert_eq!(blocked, 1, "the peer never pushed back");
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(LIMIT, ws.close(CloseCode::NORMAL, "")).await;
+    assert!(closed.is_ok(), "close waited for the peer to read");
+    // The message may hold the close back for one close timeout, the close frame wait
+    // for its answer in the same one: both count from the request.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    server.abort();
+}
+
+/// Bytes deflate cannot shrink (zeros would leave as a few bytes).
+fn noise(len: usize) -> Bytes {
+    let mut state = 0x2545_f491_u32;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_send_after_the_transport_failed_is_an_error_not_a_wait() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let server = tokio::spawn(async move {
+        let ws = ws_tokio::accept(server_io).await.unwrap();
+        tokio::time::sleep(LIMIT).await;
+        drop(ws);
+    });
+    let mut config = Config::default();
+    config.max_queued_bytes = 64 * 1024;
+    let failing = Limited {
+        inner: client_io,
+        budget: 200 * 1024,
+        fail: true,
+    };
+    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
+        .unwrap()
+        .config(config)
+        .connect_on(failing)
+        .await
+        .unwrap();
+    // The first failure leaves bytes queued, so the next message waits for room that
+    // can no longer come: it must fail rather than wait.
+    let chunk = noise(128 * 1024);
+    let mut errors = 0;
+    for _ in 0..6 {
+        let sent = tokio::time::timeout(LIMIT, ws.send(Message::Binary(chunk.clone()))).await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => errors += 1,
+            Err(_) => panic!("a send waited on a failed transport"),
+        }
+    }
+    assert!(errors >= 2, "{errors}");
+    server.abort();
+}
