@@ -344,7 +344,10 @@ fn a_close_waits_for_the_messages_before_it() {
     let Some(Event::Closed(info)) = server.poll_event() else {
         panic!("then the close")
     };
-    assert_eq!((info.code, info.reason.as_str()), (CloseCode::NORMAL, "bye"));
+    assert_eq!(
+        (info.code, info.reason.as_str()),
+        (CloseCode::NORMAL, "bye")
+    );
     let frames = frames(Role::Client, &output(&mut server));
     let sent: Vec<_> = frames.iter().map(|f| f.header.opcode).collect();
     assert_eq!(sent, [OpCode::TEXT, OpCode::CLOSE]);
