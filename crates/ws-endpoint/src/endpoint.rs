@@ -367,6 +367,39 @@ impl Endpoint {
         &mut self.rx
     }
 
+    /// How many more bytes complete the frame at the front of the receive buffer, once
+    /// its header is there (0 otherwise): an adapter can make room for that much and read
+    /// it at once, instead of growing its reads step by step.
+    ///
+    /// ```
+    /// # use std::time::Instant;
+    /// # use ws_endpoint::{Config, Endpoint};
+    /// # let now = Instant::now();
+    /// # let mut server = Endpoint::server(Config::default(), now);
+    /// # let request = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\
+    /// #     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    /// #     Sec-WebSocket-Version: 13\r\n\r\n";
+    /// # server.receive(request.as_bytes(), now);
+    /// # server.accept(now).unwrap();
+    /// // The first 100 bytes of a masked 1,000-byte binary frame (4-byte header, 4-byte key).
+    /// let mut frame = vec![0x82, 0xfe, 0x03, 0xe8, 1, 2, 3, 4];
+    /// frame.resize(100, 0);
+    /// server.receive(&frame, now);
+    /// assert_eq!(server.frame_bytes_missing(), 8 + 1000 - 100);
+    /// ```
+    pub fn frame_bytes_missing(&self) -> usize {
+        if !matches!(self.handshake, Handshake::Done) || self.rx.is_empty() {
+            return 0;
+        }
+        match self.decoder.peek_header(&self.rx) {
+            Ok(Some((header, header_len))) => usize::try_from(header.payload_len)
+                .ok()
+                .and_then(|payload| payload.checked_add(header_len))
+                .map_or(0, |total| total.saturating_sub(self.rx.len())),
+            _ => 0,
+        }
+    }
+
     /// Processes the bytes appended to [`receive_buffer`](Endpoint::receive_buffer).
     pub fn handle_received(&mut self, now: Instant) {
         if self.state == ReadyState::Open

@@ -82,3 +82,18 @@ fn unsent_output_and_unpolled_events_survive() {
     assert_eq!(payloads, [vec![1; 2000], b"small".to_vec()]);
     assert_eq!(binary_payloads(events(&mut server)), [b"waiting".to_vec()]);
 }
+
+#[test]
+fn frame_bytes_missing_says_how_much_completes_the_frame() {
+    let (mut server, now) = open_server(plain(server_config()));
+    assert_eq!(server.frame_bytes_missing(), 0);
+    let frame = masked(true, OpCode::BINARY, &[9; 20_000]);
+    // Not even the length yet: unknown.
+    server.receive(&frame[..1], now);
+    assert_eq!(server.frame_bytes_missing(), 0);
+    server.receive(&frame[1..3000], now);
+    assert_eq!(server.frame_bytes_missing(), frame.len() - 3000);
+    server.receive(&frame[3000..], now);
+    assert_eq!(server.frame_bytes_missing(), 0);
+    assert_eq!(binary_payloads(events(&mut server)), [vec![9; 20_000]]);
+}

@@ -390,6 +390,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// the handshake makes it busy: reads go straight into a kept buffer until the
     /// connection has been idle for `IDLE_RELEASE`.
     fn poll_input(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        // Room for the rest of a frame whose header is here, so that one read can take it
+        // (capped: a peer's length field alone does not make us allocate much).
+        let missing = self.endpoint.frame_bytes_missing().min(MAX_READ);
         let buf = self.endpoint.receive_buffer();
         let (read, spare) = if self.lean {
             let mut stack = [MaybeUninit::<u8>::uninit(); MIN_READ];
@@ -402,8 +405,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 });
             (read, MIN_READ)
         } else {
-            if buf.capacity() - buf.len() < MIN_READ {
-                buf.reserve(self.read_size);
+            let want = missing.max(MIN_READ);
+            if buf.capacity() - buf.len() < want {
+                buf.reserve(self.read_size.max(want));
             }
             let spare = buf.capacity() - buf.len();
             (
