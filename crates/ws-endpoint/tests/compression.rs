@@ -85,8 +85,9 @@ fn open_deflate_server(config: Config) -> (Endpoint, Instant, Negotiated) {
         panic!("not open")
     };
     assert_eq!(opened.extensions, ["permessage-deflate"]);
+    // The hand-played peer compresses as hard as zlib can, as a bomb maker would.
     let peer = Extensions::new()
-        .with(PerMessageDeflate::new())
+        .with(PerMessageDeflate::new().level(9))
         .client_confirm(&opened.extensions)
         .unwrap();
     (server, now, peer)
