@@ -555,26 +555,10 @@ impl tokio::io::AsyncWrite for Limited {
 
 #[tokio::test]
 async fn close_is_bounded_when_the_peer_stops_reading() {
-    let (client_io, server_io) = tokio::io::duplex(1 << 20);
-    let server = tokio::spawn(async move {
-        let ws = ws_tokio::accept(server_io).await.unwrap();
-        tokio::time::sleep(LIMIT).await;
-        drop(ws);
-    });
     let mut config = Config::default();
     config.close_timeout = Duration::from_millis(300);
     config.max_queued_bytes = 64 * 1024;
-    let stalling = Limited {
-        inner: client_io,
-        budget: 256 * 1024,
-        fail: false,
-    };
-    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
-        .unwrap()
-        .config(config)
-        .connect_on(stalling)
-        .await
-        .unwrap();
+    let (mut ws, server) = over_limited_transport(256 * 1024, false, config).await;
     // Send until sends wait: the first one's bytes stay queued, and the next message,
     // refused for want of room, waits in the socket ahead of the close frame.
     let chunk = noise(128 * 1024);
@@ -601,6 +585,32 @@ async fn close_is_bounded_when_the_peer_stops_reading() {
     server.abort();
 }
 
+/// A client over a [`Limited`] transport to a server that accepts, then reads nothing.
+async fn over_limited_transport(
+    budget: usize,
+    fail: bool,
+    config: Config,
+) -> (WebSocket<Limited>, tokio::task::JoinHandle<()>) {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let server = tokio::spawn(async move {
+        let ws = ws_tokio::accept(server_io).await.unwrap();
+        tokio::time::sleep(LIMIT).await;
+        drop(ws);
+    });
+    let transport = Limited {
+        inner: client_io,
+        budget,
+        fail,
+    };
+    let (ws, _) = ConnectOptions::new("ws://peer.invalid/")
+        .unwrap()
+        .config(config)
+        .connect_on(transport)
+        .await
+        .unwrap();
+    (ws, server)
+}
+
 /// Bytes deflate cannot shrink (zeros would leave as a few bytes).
 fn noise(len: usize) -> Bytes {
     let mut state = 0x2545_f491_u32;
@@ -616,25 +626,9 @@ fn noise(len: usize) -> Bytes {
 
 #[tokio::test]
 async fn a_send_after_the_transport_failed_is_an_error_not_a_wait() {
-    let (client_io, server_io) = tokio::io::duplex(1 << 20);
-    let server = tokio::spawn(async move {
-        let ws = ws_tokio::accept(server_io).await.unwrap();
-        tokio::time::sleep(LIMIT).await;
-        drop(ws);
-    });
     let mut config = Config::default();
     config.max_queued_bytes = 64 * 1024;
-    let failing = Limited {
-        inner: client_io,
-        budget: 200 * 1024,
-        fail: true,
-    };
-    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
-        .unwrap()
-        .config(config)
-        .connect_on(failing)
-        .await
-        .unwrap();
+    let (mut ws, server) = over_limited_transport(200 * 1024, true, config).await;
     // The first failure leaves bytes queued, so the next message waits for room that
     // can no longer come: it must fail rather than wait.
     let chunk = noise(128 * 1024);
