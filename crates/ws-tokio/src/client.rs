@@ -124,7 +124,7 @@ impl ConnectOptions {
     pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
         let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
         loop {
-            let stream = self.open(redirects.uri()).await?;
+            let stream = self.open_bounded(redirects.uri()).await?;
             let request = redirects.request(&self.protocols, &self.headers);
             let response = match handshake(stream, request, self.config.clone()).await {
                 Err(Error::Rejected(response)) => response,
@@ -152,6 +152,24 @@ impl ConnectOptions {
         // No redirect is followed: only the credentials rules apply.
         let request = Redirects::new(self.uri, 0).request(&self.protocols, &self.headers);
         handshake(io, request, self.config).await
+    }
+
+    /// [`open`](Self::open) within `Config::handshake_timeout`: the endpoint's own
+    /// timer starts only once the transport is there, and a server, proxy or TLS peer
+    /// that accepts the connection and then says nothing must not hold the caller for ever.
+    async fn open_bounded(&self, uri: &Uri) -> Result<ClientStream, Error> {
+        let Some(limit) = self.config.handshake_timeout else {
+            return self.open(uri).await;
+        };
+        tokio::time::timeout(limit, self.open(uri))
+            .await
+            .unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "opening the connection (TCP, proxy, TLS) outlasted the handshake timeout",
+                )
+                .into())
+            })
     }
 
     /// The transport to the server at `uri`: TCP, directly or through the proxy, then TLS

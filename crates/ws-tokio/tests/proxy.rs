@@ -7,7 +7,7 @@ use std::io;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
-use ws_tokio::{ConnectOptions, Error, Message};
+use ws_tokio::{Config, ConnectOptions, Error, Message};
 
 use support::{LIMIT, connect_proxy, echo_server, read_head};
 
@@ -100,4 +100,33 @@ async fn a_broken_proxy_answer_is_a_typed_error() {
     );
     let error = answered_with(b"SSH-2.0-OpenSSH\r\n\r\n").await;
     assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_silent_proxy_is_bounded_by_the_handshake_timeout() {
+    // It accepts the connection, reads the CONNECT request and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        read_head(&mut tcp).await.unwrap();
+        tokio::time::sleep(LIMIT).await;
+    });
+    let mut config = Config::default();
+    config.handshake_timeout = Some(std::time::Duration::from_millis(200));
+    let connect = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .config(config)
+        .proxy(&format!("http://{proxy}"))
+        .unwrap()
+        .connect();
+    let error = timeout(std::time::Duration::from_secs(5), connect)
+        .await
+        .expect("connect waited for the silent proxy")
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::TimedOut),
+        "{error:?}"
+    );
 }
