@@ -220,3 +220,50 @@ fn broadcast_drops_a_client_that_does_not_read() {
     let finished = sender.wait();
     assert_eq!(finished.code(), Some(0), "{finished:?}");
 }
+
+/// A server on 127.0.0.1 that sends `payloads` as binary messages to each of
+/// `connections` clients, then waits for the client to close.
+fn binary_server(connections: usize, payloads: &'static [&'static [u8]]) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..connections {
+            let (tcp, _) = listener.accept().unwrap();
+            let mut ws = ws_std::accept(tcp, ws_endpoint::Config::default()).unwrap();
+            for payload in payloads {
+                let message = ws_std::Message::Binary(bytes::Bytes::from_static(payload));
+                ws.send(message).unwrap();
+            }
+            // Until the client's close (or an error): its answer is sent meanwhile.
+            while let Ok(Some(_)) = ws.recv() {}
+        }
+    });
+    addr
+}
+
+#[test]
+fn binary_messages_print_as_hex_or_go_to_a_file() {
+    const PAYLOADS: &[&[u8]] = &[&[0xde, 0xad, 0xbe, 0xef], &[0x00, 0x0f]];
+    let addr = binary_server(2, PAYLOADS);
+    let url = format!("ws://{addr}/");
+
+    let finished = run(&["connect", &url], "");
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, "deadbeef\n000f\n");
+
+    let dir = std::env::temp_dir().join(format!("ws-cli-binary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("received.bin");
+    let _ = std::fs::remove_file(&file);
+    let finished = run(
+        &["connect", &url, "--binary-to", file.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, "");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        [0xde, 0xad, 0xbe, 0xef, 0x00, 0x0f]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
