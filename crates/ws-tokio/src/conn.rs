@@ -264,9 +264,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(progress)
     }
 
-    /// Notes that the application asked to close (see `close_asked`).
-    pub(crate) fn ask_close(&mut self) {
-        self.close_asked.get_or_insert_with(now);
+    /// Notes that the application asked to close (see `close_asked`); returns when it
+    /// first did.
+    pub(crate) fn ask_close(&mut self) -> Instant {
+        *self.close_asked.get_or_insert_with(now)
     }
 
     /// When a refused message stops holding back a requested close.
@@ -624,10 +625,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Sink `poll_close`: sends a close frame (1000) unless one was sent, and drives the
     /// connection until the transport is closed.
     pub(crate) fn poll_close(&mut self, cx: &Context<'_>, half: Half) -> Poll<Result<(), Error>> {
-        self.ask_close();
+        let asked = self.ask_close();
         ready!(self.poll_ready(cx, half))?;
         if self.endpoint.ready_state() == ReadyState::Open {
-            let asked = self.close_asked.unwrap_or_else(now);
             // Only fails when a close frame was already sent: nothing to do then.
             let _ = self
                 .endpoint
