@@ -76,6 +76,29 @@ const TIMERS: [Timer; 5] = [
     Timer::Idle,
 ];
 
+/// The timers' deadlines and the earliest of them, kept up to date on every change:
+/// adapters ask for the next deadline on every pass, timers change rarely.
+#[derive(Clone, Copy, Debug, Default)]
+struct Timers {
+    deadlines: [Option<Instant>; 5],
+    next: Option<Instant>,
+}
+
+impl Timers {
+    fn get(&self, timer: Timer) -> Option<Instant> {
+        self.deadlines[timer as usize]
+    }
+
+    fn set(&mut self, timer: Timer, deadline: Option<Instant>) {
+        self.deadlines[timer as usize] = deadline;
+        self.next = self.deadlines.iter().flatten().min().copied();
+    }
+
+    fn clear(&mut self) {
+        *self = Timers::default();
+    }
+}
+
 /// When the transport should be closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Transport {
@@ -204,7 +227,7 @@ pub struct Endpoint {
     close_sent: bool,
     initiator: Option<Initiator>,
     transport: Transport,
-    timers: [Option<Instant>; 5],
+    timers: Timers,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -275,8 +298,8 @@ impl Endpoint {
         } else {
             config.max_frame_payload.min(config.max_message_size)
         };
-        let mut timers = [None; 5];
-        timers[Timer::Handshake as usize] = config.handshake_timeout.map(|t| now + t);
+        let mut timers = Timers::default();
+        timers.set(Timer::Handshake, config.handshake_timeout.map(|t| now + t));
         Endpoint {
             role,
             state: ReadyState::Connecting,
@@ -406,7 +429,7 @@ impl Endpoint {
             && self.rx.len() > self.rx_processed
             && let Some(idle) = self.config.idle_timeout
         {
-            self.timers[Timer::Idle as usize] = Some(now + idle);
+            self.timers.set(Timer::Idle, Some(now + idle));
         }
         self.process(now);
     }
@@ -491,11 +514,10 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = now;
         for timer in TIMERS {
-            let slot = &mut self.timers[timer as usize];
-            if !slot.is_some_and(|t| t <= now) {
+            if self.timers.get(timer).is_none_or(|t| t > now) {
                 continue;
             }
-            *slot = None;
+            self.timers.set(timer, None);
             match timer {
                 Timer::Handshake => {
                     if self.state == ReadyState::Connecting {
@@ -580,7 +602,7 @@ impl Endpoint {
         if self.transport == Transport::CloseNow {
             return None;
         }
-        self.timers.iter().flatten().min().copied()
+        self.timers.next
     }
 
     /// Whether the adapter should close the transport now (after writing what
@@ -841,9 +863,10 @@ impl Endpoint {
         self.send_close(Some(code), reason);
         self.state = ReadyState::Closing;
         self.initiator = Some(Initiator::Local);
-        self.timers[Timer::Close as usize] = Some(now + self.config.close_timeout);
+        self.timers
+            .set(Timer::Close, Some(now + self.config.close_timeout));
         for timer in [Timer::Keepalive, Timer::PongDeadline, Timer::Idle] {
-            self.timers[timer as usize] = None;
+            self.timers.set(timer, None);
         }
         Ok(())
     }
@@ -946,11 +969,11 @@ impl Endpoint {
             FrameHeader::new(OpCode::PING, payload.len() as u64),
             payload,
         );
-        let deadline = &mut self.timers[Timer::PongDeadline as usize];
-        if deadline.is_none() {
-            *deadline = Some(now + self.config.pong_timeout);
+        if self.timers.get(Timer::PongDeadline).is_none() {
+            self.timers
+                .set(Timer::PongDeadline, Some(now + self.config.pong_timeout));
         }
-        self.timers[Timer::Keepalive as usize] = Some(now + interval);
+        self.timers.set(Timer::Keepalive, Some(now + interval));
     }
 
     // ---- Internals: state changes ----
@@ -977,12 +1000,12 @@ impl Endpoint {
         self.decoder = self.decoder.with_allowed_rsv(self.extensions.allowed_rsv());
         self.handshake = Handshake::Done;
         self.state = ReadyState::Open;
-        self.timers[Timer::Handshake as usize] = None;
+        self.timers.set(Timer::Handshake, None);
         if let Some(interval) = self.config.ping_interval {
-            self.timers[Timer::Keepalive as usize] = Some(now + interval);
+            self.timers.set(Timer::Keepalive, Some(now + interval));
         }
         if let Some(idle) = self.config.idle_timeout {
-            self.timers[Timer::Idle as usize] = Some(now + idle);
+            self.timers.set(Timer::Idle, Some(now + idle));
         }
         self.events.push_back(Event::Open(Box::new(Opened {
             protocol: self.protocol.clone(),
@@ -1160,7 +1183,7 @@ impl Endpoint {
         if matches!(self.handshake, Handshake::AwaitingDecision(_)) {
             self.handshake = Handshake::Done;
         }
-        self.timers = [None; 5];
+        self.timers.clear();
         self.events.push_back(Event::Closed(info));
         if transport == Transport::CloseNow {
             self.transport = Transport::CloseNow;
@@ -1170,7 +1193,8 @@ impl Endpoint {
             self.transport = Transport::CloseWhenFlushed;
         }
         // Bounds both the client's wait and a flush to a peer that stopped reading.
-        self.timers[Timer::Close as usize] = Some(now + self.config.close_timeout);
+        self.timers
+            .set(Timer::Close, Some(now + self.config.close_timeout));
     }
 
     // ---- Internals: input ----
@@ -1506,7 +1530,7 @@ impl Endpoint {
             // A pong answers its ping and every earlier one (the peer may answer only the
             // latest).
             if self.pings.drain(..=i).any(|p| p.heartbeat) {
-                self.timers[Timer::PongDeadline as usize] = None;
+                self.timers.set(Timer::PongDeadline, None);
             }
         }
         self.events.push_back(Event::Pong { payload, rtt });
