@@ -1,10 +1,11 @@
 //! The pump: one transport, one endpoint, one timer, driven by whoever polls.
 //!
 //! Everything lives in [`Conn`], nothing in the futures that poll it, so dropping a
-//! `recv` or `send` future loses nothing (cancel safety). Both halves of a split socket
-//! poll the same `Conn` under a mutex; the transport and the timer are always polled
-//! with one fan-out waker that wakes whichever halves are waiting, so neither half can
-//! steal the other's wake-up.
+//! `recv` or `send` future loses nothing (cancel safety). While one task polls the
+//! connection (an unsplit socket), the transport and the timer hold that task's own
+//! waker. Once two tasks may wait on it (split halves, or an unsplit socket polled from a
+//! second task), they are polled with one fan-out waker that wakes whichever tasks are
+//! waiting, so neither can steal the other's wake-up.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -34,6 +35,11 @@ const IDLE_RELEASE: Duration = Duration::from_secs(1);
 
 /// At most this many transmit chunks go into one vectored write.
 const MAX_IO_SLICES: usize = 64;
+
+/// Slice slots tried first: most writes carry a few chunks (the coalesced small frames,
+/// a large payload and its header), and clearing all `MAX_IO_SLICES` slots on every
+/// write cost more than the rest of the write's bookkeeping.
+const FEW_IO_SLICES: usize = 4;
 
 /// Round-trip times of pongs kept for `ping()` callers that have not looked yet.
 const MAX_RTTS: usize = 16;
@@ -89,6 +95,16 @@ impl Wake for Waiters {
     }
 }
 
+/// Which waker the transport and the timer are polled with.
+enum Wakeup {
+    /// At most one task polls: the sources hold its own waker (kept here to notice another
+    /// task), so a wake-up goes straight to it. `None` until the first poll.
+    Sole(Option<Waker>),
+    /// Several tasks may wait: the sources hold `waker`, which wakes every task registered
+    /// in `waiters`.
+    FanOut { waiters: Arc<Waiters>, waker: Waker },
+}
+
 /// A WebSocket connection's state: the transport, the endpoint and the one timer.
 pub(crate) struct Conn<S> {
     io: S,
@@ -96,11 +112,10 @@ pub(crate) struct Conn<S> {
     timer: Pin<Box<Sleep>>,
     /// The deadline `timer` is armed for.
     armed: Option<Instant>,
-    /// `timer` holds the fan-out waker for `armed` (it never changes), so until it
-    /// elapses it needs no polling.
+    /// `timer` holds the waker of `wakeup` for `armed` (reset whenever that waker may
+    /// change), so until it elapses it needs no polling.
     timer_registered: bool,
-    waiters: Arc<Waiters>,
-    io_waker: Waker,
+    wakeup: Wakeup,
     read_size: usize,
     /// When to give the endpoint's buffers back if no input came meanwhile.
     release_at: Option<Instant>,
@@ -135,15 +150,13 @@ impl<S> Conn<S> {
     /// pointer-sized, where the compiler would otherwise keep a copy of the state for the
     /// handshake and one for the open socket side by side.
     pub(crate) fn new(io: S, endpoint: Endpoint) -> Box<Conn<S>> {
-        let waiters = Arc::new(Waiters::default());
         Box::new(Conn {
             io,
             endpoint,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             armed: None,
             timer_registered: false,
-            io_waker: Waker::from(waiters.clone()),
-            waiters,
+            wakeup: Wakeup::Sole(None),
             read_size: MIN_READ,
             release_at: None,
             input_since_release_check: false,
@@ -163,10 +176,61 @@ impl<S> Conn<S> {
     /// Wakes the other half of a split socket: this one changed something it may wait for
     /// (consumed input, freed buffer space), possibly without a transport wake-up.
     fn wake_other(&self, half: Half) {
-        self.waiters.wake_half(match half {
-            Half::Read => Half::Write,
-            Half::Write => Half::Read,
-        });
+        if let Wakeup::FanOut { waiters, .. } = &self.wakeup {
+            waiters.wake_half(match half {
+                Half::Read => Half::Write,
+                Half::Write => Half::Read,
+            });
+        }
+    }
+
+    /// A new socket owns the connection: no task has polled it yet.
+    pub(crate) fn hand_over(&mut self) {
+        self.wakeup = Wakeup::Sole(None);
+        self.timer_registered = false;
+    }
+
+    /// From now on more than one task may wait on the connection (see [`Wakeup`]).
+    pub(crate) fn fan_out(&mut self) {
+        let Wakeup::Sole(previous) = &mut self.wakeup else {
+            return;
+        };
+        let previous = previous.take();
+        let waiters = Arc::new(Waiters::default());
+        self.wakeup = Wakeup::FanOut {
+            waker: Waker::from(waiters.clone()),
+            waiters,
+        };
+        self.timer_registered = false;
+        // The sources may still hold the previous task's own waker: woken, it polls
+        // again and registers with the fan-out waker.
+        if let Some(previous) = previous {
+            previous.wake();
+        }
+    }
+
+    /// The fan-out waker to poll the sources with, with `waker` registered for `half`;
+    /// `None` while `waker`'s task is the only one that polls, whose own waker will do.
+    /// The first time another task polls, switches to fanning out for good.
+    fn fan_out_waker(&mut self, waker: &Waker, half: Half) -> Option<Waker> {
+        match &mut self.wakeup {
+            Wakeup::Sole(Some(owner)) if owner.will_wake(waker) => return None,
+            Wakeup::Sole(owner @ None) => {
+                *owner = Some(waker.clone());
+                return None;
+            }
+            Wakeup::Sole(Some(_)) => self.fan_out(),
+            Wakeup::FanOut { .. } => {}
+        }
+        let Wakeup::FanOut {
+            waiters,
+            waker: fan_out,
+        } = &self.wakeup
+        else {
+            unreachable!("fanned out above");
+        };
+        waiters.register(half, waker);
+        Some(fan_out.clone())
     }
 
     /// A payload for the next `ping()`: unique on this connection, so its pong is found.
@@ -231,16 +295,15 @@ impl Progress {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// One pass over the timer, the output and the input. Every source that made no
-    /// progress is registered with the fan-out waker, so when nothing happened `half`'s
-    /// task will be woken.
+    /// progress is registered with a waker that wakes `half`'s task (its own, or the
+    /// fan-out waker), so when nothing happened that task will be woken.
     fn drive(&mut self, cx: &Context<'_>, half: Half, read: Read) -> Result<Progress, Error> {
-        self.waiters.register(half, cx.waker());
+        let fan_out = self.fan_out_waker(cx.waker(), half);
         if self.transport_done {
             return Ok(Progress::default());
         }
-        let waker = self.io_waker.clone();
-        let mut io_cx = Context::from_waker(&waker);
-        let result = self.drive_io(&mut io_cx, read);
+        let waker = fan_out.as_ref().unwrap_or(cx.waker());
+        let result = self.drive_io(&mut Context::from_waker(waker), read);
         if result.is_err() {
             // The transport is unusable; what the endpoint still holds cannot be sent.
             self.transport_done = true;
@@ -281,14 +344,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// The earliest of the endpoint's deadline, the buffer release and the end of the
     /// wait for a refused message before a close.
     fn next_deadline(&self) -> Option<Instant> {
-        [
-            self.endpoint.poll_timeout(),
-            self.release_at,
+        // Asked on every pass: two comparisons rather than an iterator over an array.
+        fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        }
+        earliest(
+            earliest(self.endpoint.poll_timeout(), self.release_at),
             self.pending_send_deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        )
     }
 
     /// Fires the endpoint's timers that are due and the buffer release, and arms the one
@@ -349,9 +415,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     fn poll_output(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
         while self.endpoint.transmit_len() > 0 && !self.endpoint.should_close_transport() {
-            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-            let count = self.endpoint.transmit_io_slices(&mut slices);
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+            match self.poll_write_transmit(cx) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => {
                     self.endpoint.advance_transmit(n);
@@ -380,6 +444,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
         Ok(progress)
+    }
+
+    /// One vectored write of the first transmit chunks.
+    fn poll_write_transmit(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut few = [IoSlice::new(&[]); FEW_IO_SLICES];
+        let count = self.endpoint.transmit_io_slices(&mut few);
+        if count < FEW_IO_SLICES {
+            return Pin::new(&mut self.io).poll_write_vectored(cx, &few[..count]);
+        }
+        let mut many = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let count = self.endpoint.transmit_io_slices(&mut many);
+        Pin::new(&mut self.io).poll_write_vectored(cx, &many[..count])
     }
 
     /// Reads once, straight into the endpoint's buffer, and processes every frame

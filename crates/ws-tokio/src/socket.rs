@@ -42,7 +42,8 @@ impl<S> std::fmt::Debug for Conn<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// A socket over `io` for an endpoint that is open, or will be once its queued
     /// handshake completes.
-    pub(crate) fn from_conn(conn: Box<Conn<S>>) -> WebSocket<S> {
+    pub(crate) fn from_conn(mut conn: Box<Conn<S>>) -> WebSocket<S> {
+        conn.hand_over();
         WebSocket { conn }
     }
 
@@ -117,7 +118,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// still answers pings (its pongs are written by whichever half runs next).
     /// [`ReadHalf::reunite`] puts them back together.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        let shared = Arc::new(Mutex::new(*self.conn));
+        let mut conn = *self.conn;
+        conn.fan_out();
+        let shared = Arc::new(Mutex::new(conn));
         (
             ReadHalf {
                 shared: shared.clone(),

@@ -161,6 +161,43 @@ async fn split_halves_work_from_two_tasks() {
     tokio::time::timeout(LIMIT, reader).await.unwrap().unwrap();
 }
 
+/// An unsplit socket shared by two tasks through `futures`' own `split` (a lock, not our
+/// halves): the writer, blocked on a full send buffer, polls the input too, and must not
+/// take the reader's wake-up when a message arrives.
+#[tokio::test]
+async fn an_unsplit_socket_polled_from_two_tasks_wakes_both() {
+    let (listener, url) = listen().await;
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = ws_tokio::accept(tcp).await.unwrap();
+        // Not reading yet: the client's sends fill the buffers and block.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ws.send(Message::text("hello")).await.unwrap();
+        while let Some(Ok(_)) = ws.recv().await {}
+    });
+    let mut config = no_deflate();
+    config.max_queued_bytes = 64 * 1024;
+    let (mut sink, mut stream) = StreamExt::split(client(&url, config).await);
+    let reader = tokio::spawn(async move {
+        // Not `timeout`, which polls the stream once more when time is up.
+        tokio::select! {
+            biased;
+            () = tokio::time::sleep(LIMIT) => None,
+            item = stream.next() => item,
+        }
+    });
+    let writer = tokio::spawn(async move {
+        let chunk = Bytes::from(vec![3u8; 64 * 1024]);
+        for _ in 0..512 {
+            sink.feed(Message::Binary(chunk.clone())).await.unwrap();
+        }
+        sink.flush().await.unwrap();
+    });
+    let got = reader.await.unwrap().expect("the reader was never woken");
+    assert_eq!(got.unwrap(), Message::text("hello"));
+    tokio::time::timeout(LIMIT, writer).await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn split_halves_reunite_only_with_their_own() {
     let url = echo_server(Config::default()).await;
