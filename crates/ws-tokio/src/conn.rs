@@ -24,7 +24,8 @@ use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, ReadyState, SendE
 use crate::{CloseFrame, Error, Message};
 
 /// The smallest free space offered to a read. The read size doubles while reads fill the
-/// buffer, up to `MAX_READ`.
+/// buffer, up to `MAX_READ`, and never drops below the size of the last frame that took
+/// more than one read.
 const MIN_READ: usize = 4 * 1024;
 const MAX_READ: usize = 256 * 1024;
 
@@ -117,6 +118,11 @@ pub(crate) struct Conn<S> {
     timer_registered: bool,
     wakeup: Wakeup,
     read_size: usize,
+    /// The size of the last frame that did not fit in the read that brought its header
+    /// (at least `MIN_READ`, at most `MAX_READ`): a peer's next frame is often the same
+    /// size, and room for it saves a read per frame. Back to `MIN_READ` when reads bring
+    /// less than half of it.
+    frame_hint: usize,
     /// When to give the endpoint's buffers back if no input came meanwhile.
     release_at: Option<Instant>,
     /// Input arrived since `release_at` was set.
@@ -158,6 +164,7 @@ impl<S> Conn<S> {
             timer_registered: false,
             wakeup: Wakeup::Sole(None),
             read_size: MIN_READ,
+            frame_hint: MIN_READ,
             release_at: None,
             input_since_release_check: false,
             lean: true,
@@ -406,6 +413,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         } else {
             self.endpoint.shrink_buffers();
             self.lean = true;
+            self.frame_hint = MIN_READ;
             self.release_at = None;
         }
     }
@@ -482,7 +490,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 });
             (read, MIN_READ)
         } else {
-            let want = missing.max(MIN_READ);
+            if missing > 0 {
+                self.frame_hint = (buf.len() + missing).clamp(MIN_READ, MAX_READ);
+            }
+            let want = missing.max(self.frame_hint);
             if buf.capacity() - buf.len() < want {
                 buf.reserve(self.read_size.max(want));
             }
@@ -504,6 +515,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 } else {
                     MIN_READ
                 };
+                if n < self.frame_hint / 2 {
+                    // Small frames again: a large buffer for each read would only let
+                    // one small message that the application keeps pin all of it.
+                    self.frame_hint = MIN_READ;
+                }
                 self.endpoint.handle_received(now());
             }
             Poll::Ready(Err(error)) => return Err(error),

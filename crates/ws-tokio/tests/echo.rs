@@ -46,7 +46,10 @@ async fn client(url: &str, config: Config) -> WebSocket<ClientStream> {
         .0
 }
 
-async fn next(ws: &mut WebSocket<ClientStream>) -> Message {
+async fn next<S>(ws: &mut WebSocket<S>) -> Message
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     tokio::time::timeout(LIMIT, ws.recv())
         .await
         .expect("no message in time")
@@ -680,4 +683,84 @@ async fn a_send_after_the_transport_failed_is_an_error_not_a_wait() {
     }
     assert!(errors >= 2, "{errors}");
     server.abort();
+}
+
+/// A transport that counts the reads that brought data.
+struct CountingReads {
+    inner: tokio::io::DuplexStream,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl tokio::io::AsyncRead for CountingReads {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        read
+    }
+}
+
+impl tokio::io::AsyncWrite for CountingReads {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server_io = CountingReads {
+        inner: server_io,
+        reads: reads.clone(),
+    };
+    tokio::spawn(async move {
+        let mut ws = ws_tokio::accept(server_io).await.unwrap();
+        while let Some(Ok(message)) = ws.recv().await {
+            if message.is_data() {
+                ws.feed(message).await.unwrap();
+            }
+        }
+    });
+    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
+        .unwrap()
+        .config(no_deflate())
+        .connect_on(client_io)
+        .await
+        .unwrap();
+    let handshake_reads = reads.load(std::sync::atomic::Ordering::Relaxed);
+    // One at a time, so that each read can bring one frame at most. The first frame
+    // takes a read for its header and one for the rest; the next ones fit.
+    let message = Message::Binary(noise(16 * 1024));
+    for _ in 0..20 {
+        ws.send(message.clone()).await.unwrap();
+        assert_eq!(next(&mut ws).await, message);
+    }
+    let frame_reads = reads.load(std::sync::atomic::Ordering::Relaxed) - handshake_reads;
+    assert!(frame_reads <= 22, "{frame_reads} reads for 20 frames");
 }
