@@ -250,8 +250,9 @@ impl Member<'_> {
 }
 
 /// Closes a client that cannot keep up with 1013 (try again later), or just drops the
-/// connection if even the close frame cannot get out: its send buffer is full, and a
-/// close handshake waits for room there before its own timeout starts.
+/// connection if even the close frame cannot get out (its send buffer is full). `close`
+/// alone would give up after `Config::close_timeout` (10 s by default); a client the room
+/// has already waited `SLOW_CLIENT` for gets no more than that again.
 async fn drop_slow<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocket<S>, why: &str) -> End {
     // The outcome changes nothing: the client is gone either way.
     let _ = tokio::time::timeout(
