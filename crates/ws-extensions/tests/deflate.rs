@@ -284,6 +284,34 @@ fn zip_bomb_fails_fast_with_1009() {
 }
 
 #[test]
+fn spare_capacity_in_the_output_does_not_stretch_the_limit() {
+    // A reused buffer with room to spare: inflating must still stop at the limit.
+    let wire = bomb(1 << 20);
+    let (_, mut server) = pair(eager(DeflateParams::default()));
+    let limit = 1000;
+    let mut out = Vec::with_capacity(1 << 20);
+    let error = server
+        .decode_message(RsvBits::RSV1, &wire, &mut out, limit)
+        .unwrap_err();
+    assert_eq!(error, MessageError::TooBig);
+    assert!(out.len() <= limit + 1, "{}", out.len());
+}
+
+#[test]
+fn a_short_message_inflates_into_a_buffer_its_size() {
+    // The output grows from a guess based on the input, not a 16 KiB chunk per message.
+    let message = corpus(300, 1);
+    let (mut client, mut server) = pair(eager(DeflateParams::default()));
+    let (rsv, wire) = encode_whole(&mut client, &message);
+    let mut out = Vec::new();
+    server
+        .decode_message(rsv, &wire, &mut out, NO_LIMIT)
+        .unwrap();
+    assert_eq!(out, message);
+    assert!(out.capacity() < 4 * message.len(), "{}", out.capacity());
+}
+
+#[test]
 fn limit_counts_the_whole_message_across_fragments() {
     let message = corpus(10_000, 1);
     let (mut client, mut server) = pair(eager(DeflateParams::default()));

@@ -8,6 +8,9 @@ use crate::{Codec, INFLATE_CHUNK, MessageError};
 /// each message, a receiver appends it before inflating (RFC 7692 §7.2.1, §7.2.2).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
+/// The smallest first step of inflating: room for the output of a short message.
+const MIN_INFLATE_STEP: usize = 256;
+
 /// The compression options, fixed per connection.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Options {
@@ -146,8 +149,14 @@ struct Budget {
     used: usize,
 }
 
-/// Inflates all of `input` into `out`, at most [`INFLATE_CHUNK`] bytes per step, failing as soon
-/// as the budget is exceeded: `out` never grows by more than `max + 1` bytes.
+/// Inflates all of `input` into `out` in steps, failing as soon as the budget is exceeded:
+/// `out` never grows by more than `max + 1` bytes.
+///
+/// Each step inflates into `out`'s spare capacity, which needs no zeroing. Room is added
+/// when needed: first a few times the input's length, then twice as much each time the
+/// output fills it, up to [`INFLATE_CHUNK`] and never past the budget. (A zero-filled 16
+/// KiB chunk per step cost more than inflating a small message, and its capacity stayed
+/// with the message.)
 fn feed(
     inflater: &mut Decompress,
     stream_ended: &mut bool,
@@ -155,6 +164,7 @@ fn feed(
     out: &mut Vec<u8>,
     budget: &mut Budget,
 ) -> Result<(), MessageError> {
+    let mut step = input.len().saturating_mul(4).max(MIN_INFLATE_STEP);
     loop {
         if *stream_ended {
             // Bytes after a final block are ignored, as zlib-based peers do (RFC 7692
@@ -162,11 +172,25 @@ fn feed(
             return Ok(());
         }
         // One byte over the budget is enough to know the message is too big.
-        let room = INFLATE_CHUNK.min((budget.max - budget.used).saturating_add(1));
-        let start = out.len();
-        out.resize(start + room, 0);
+        let left = (budget.max - budget.used).saturating_add(1);
+        let want = step.min(INFLATE_CHUNK).min(left);
+        if out.capacity() - out.len() < want {
+            out.reserve_exact(want);
+        }
         let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
-        let status = inflater.decompress(input, &mut out[start..], FlushDecompress::None);
+        let start = out.len();
+        let spare = out.capacity() - start;
+        let (status, room) = if spare <= left {
+            (
+                inflater.decompress_vec(input, out, FlushDecompress::None),
+                spare,
+            )
+        } else {
+            // More spare capacity than the budget allows: inflate into a bounded slice.
+            out.resize(start + want, 0);
+            let status = inflater.decompress(input, &mut out[start..], FlushDecompress::None);
+            (status, want)
+        };
         let consumed = usize::try_from(inflater.total_in() - in_before).unwrap_or(usize::MAX);
         let written = usize::try_from(inflater.total_out() - out_before).unwrap_or(usize::MAX);
         out.truncate(start + written.min(room));
@@ -184,7 +208,7 @@ fn feed(
             Status::Ok | Status::BufError if consumed == 0 && written == 0 => {
                 return Err(MessageError::Corrupt("inflate made no progress".into()));
             }
-            Status::Ok | Status::BufError => {}
+            Status::Ok | Status::BufError => step = step.saturating_mul(2),
         }
     }
 }
