@@ -540,12 +540,25 @@ async fn a_connection_never_busy_waits_holding_no_buffers() {
     assert_eq!(ws.endpoint().buffer_capacity(), 0);
 }
 
-/// A transport that takes `budget` bytes more, then fails every write (`fail`) or
-/// makes it wait for ever, as on a socket whose peer stalled and whose buffers are full.
+/// An in-memory transport that counts the reads that brought data, and takes `budget`
+/// bytes of writes, then fails every write (`fail`) or makes it wait for ever, as on a
+/// socket whose peer stalled and whose buffers are full.
 struct Limited {
     inner: tokio::io::DuplexStream,
     budget: usize,
     fail: bool,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Limited {
+    fn new(inner: tokio::io::DuplexStream, budget: usize, fail: bool) -> Limited {
+        Limited {
+            inner,
+            budget,
+            fail,
+            reads: Default::default(),
+        }
+    }
 }
 
 impl tokio::io::AsyncRead for Limited {
@@ -554,7 +567,13 @@ impl tokio::io::AsyncRead for Limited {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        read
     }
 }
 
@@ -637,11 +656,7 @@ async fn over_limited_transport(
         tokio::time::sleep(LIMIT).await;
         drop(ws);
     });
-    let transport = Limited {
-        inner: client_io,
-        budget,
-        fail,
-    };
+    let transport = Limited::new(client_io, budget, fail);
     let (ws, _) = ConnectOptions::new("ws://peer.invalid/")
         .unwrap()
         .config(config)
@@ -685,60 +700,11 @@ async fn a_send_after_the_transport_failed_is_an_error_not_a_wait() {
     server.abort();
 }
 
-/// A transport that counts the reads that brought data.
-struct CountingReads {
-    inner: tokio::io::DuplexStream,
-    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl tokio::io::AsyncRead for CountingReads {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.reads
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        read
-    }
-}
-
-impl tokio::io::AsyncWrite for CountingReads {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 #[tokio::test]
 async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
     let (client_io, server_io) = tokio::io::duplex(1 << 20);
-    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let server_io = CountingReads {
-        inner: server_io,
-        reads: reads.clone(),
-    };
+    let server_io = Limited::new(server_io, usize::MAX, false);
+    let reads = server_io.reads.clone();
     tokio::spawn(async move {
         let mut ws = ws_tokio::accept(server_io).await.unwrap();
         while let Some(Ok(message)) = ws.recv().await {
