@@ -572,6 +572,29 @@ impl Endpoint {
         self.tx.io_slices(slices)
     }
 
+    /// Calls `write` with the first chunks to write (at most 64) as slices for one
+    /// vectored write, and returns what it returns; then call
+    /// [`advance_transmit`](Endpoint::advance_transmit) with what was written.
+    ///
+    /// Only as many slices are set up as there are chunks, so a write of one or two
+    /// chunks (the usual case) does not pay for clearing 64.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use ws_endpoint::{Config, Endpoint};
+    ///
+    /// let mut endpoint = Endpoint::server(Config::default(), Instant::now());
+    /// let mut wire = Vec::new();
+    /// let written = endpoint.with_transmit_slices(|slices| {
+    ///     std::io::Write::write_vectored(&mut wire, slices)
+    /// })?;
+    /// endpoint.advance_transmit(written);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_transmit_slices<R>(&self, write: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
+        self.tx.with_io_slices(write)
+    }
+
     /// The number of bytes waiting to be written.
     pub fn transmit_len(&self) -> usize {
         self.tx.len()

@@ -13,6 +13,14 @@ use bytes::{Buf, Bytes, BytesMut};
 /// by reference. Copying a small payload is cheaper than an extra iovec and a refcount.
 pub(crate) const COALESCE_MAX: usize = 1024;
 
+/// At most this many chunks go into one vectored write.
+const MAX_IO_SLICES: usize = 64;
+
+/// Slices set up first: most writes carry a few chunks (the coalesced small frames, a
+/// large payload and its header), and clearing all `MAX_IO_SLICES` on every write cost
+/// more than the rest of a write's bookkeeping.
+const FEW_IO_SLICES: usize = 4;
+
 #[derive(Debug, Default)]
 pub(crate) struct TransmitQueue {
     /// Whole chunks, written before `tail`.
@@ -82,6 +90,19 @@ impl TransmitQueue {
     }
 
     /// Drops the first `n` bytes (written out).
+    pub(crate) fn with_io_slices<R>(&self, write: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
+        // The tail is one more chunk.
+        if self.chunks.len() < FEW_IO_SLICES {
+            let mut slices = [IoSlice::new(&[]); FEW_IO_SLICES];
+            let count = self.io_slices(&mut slices);
+            write(&slices[..count])
+        } else {
+            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+            let count = self.io_slices(&mut slices);
+            write(&slices[..count])
+        }
+    }
+
     pub(crate) fn advance(&mut self, mut n: usize) {
         n = n.min(self.len);
         self.len -= n;

@@ -1,7 +1,7 @@
 //! The blocking WebSocket: the opening handshake, then send, receive and close, each a
 //! loop around the endpoint's call order (input, events, output, timer).
 
-use std::io::{self, IoSlice};
+use std::io;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,9 +16,6 @@ use crate::{Error, Transport};
 /// How much room each read gets in the receive buffer: large enough that a 16 MiB message
 /// takes few system calls, small enough to zero cheaply for a short read.
 const READ_CHUNK: usize = 64 << 10;
-
-/// The most buffers one vectored write is given.
-const MAX_IO_SLICES: usize = 64;
 
 /// A WebSocket message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -373,9 +370,11 @@ impl<S: Transport> WebSocket<S> {
             return Ok(());
         }
         while self.endpoint.transmit_len() > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
-            let count = self.endpoint.transmit_io_slices(&mut slices);
-            let written = match self.stream.write_vectored(&slices[..count]) {
+            let stream = &mut self.stream;
+            let written = self
+                .endpoint
+                .with_transmit_slices(|s| stream.write_vectored(s));
+            let written = match written {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,

@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,14 +33,6 @@ const MAX_READ: usize = 256 * 1024;
 /// its fixed state, while a busy one reuses its buffers instead of allocating them anew
 /// for every message.
 const IDLE_RELEASE: Duration = Duration::from_secs(1);
-
-/// At most this many transmit chunks go into one vectored write.
-const MAX_IO_SLICES: usize = 64;
-
-/// Slice slots tried first: most writes carry a few chunks (the coalesced small frames,
-/// a large payload and its header), and clearing all `MAX_IO_SLICES` slots on every
-/// write cost more than the rest of the write's bookkeeping.
-const FEW_IO_SLICES: usize = 4;
 
 /// Round-trip times of pongs kept for `ping()` callers that have not looked yet.
 const MAX_RTTS: usize = 16;
@@ -423,7 +415,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     fn poll_output(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
         while self.endpoint.transmit_len() > 0 && !self.endpoint.should_close_transport() {
-            match self.poll_write_transmit(cx) {
+            let io = &mut self.io;
+            let written = self
+                .endpoint
+                .with_transmit_slices(|slices| Pin::new(io).poll_write_vectored(cx, slices));
+            match written {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => {
                     self.endpoint.advance_transmit(n);
@@ -452,18 +448,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
         Ok(progress)
-    }
-
-    /// One vectored write of the first transmit chunks.
-    fn poll_write_transmit(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut few = [IoSlice::new(&[]); FEW_IO_SLICES];
-        let count = self.endpoint.transmit_io_slices(&mut few);
-        if count < FEW_IO_SLICES {
-            return Pin::new(&mut self.io).poll_write_vectored(cx, &few[..count]);
-        }
-        let mut many = [IoSlice::new(&[]); MAX_IO_SLICES];
-        let count = self.endpoint.transmit_io_slices(&mut many);
-        Pin::new(&mut self.io).poll_write_vectored(cx, &many[..count])
     }
 
     /// Reads once, straight into the endpoint's buffer, and processes every frame
