@@ -24,8 +24,7 @@ use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, ReadyState, SendE
 use crate::{CloseFrame, Error, Message};
 
 /// The smallest free space offered to a read. The read size doubles while reads fill the
-/// buffer, up to `MAX_READ`, and never drops below the size of the last frame that took
-/// more than one read.
+/// buffer, up to `MAX_READ`; a read also gets room for a frame of `Conn::frame_hint`.
 const MIN_READ: usize = 4 * 1024;
 const MAX_READ: usize = 256 * 1024;
 
