@@ -540,14 +540,15 @@ async fn a_connection_never_busy_waits_holding_no_buffers() {
     assert_eq!(ws.endpoint().buffer_capacity(), 0);
 }
 
-/// An in-memory transport that counts the reads that brought data, and takes `budget`
-/// bytes of writes, then fails every write (`fail`) or makes it wait for ever, as on a
-/// socket whose peer stalled and whose buffers are full.
+/// An in-memory transport that counts the reads that brought data and the writes, and
+/// takes `budget` bytes of writes, then fails every write (`fail`) or makes it wait for
+/// ever, as on a socket whose peer stalled and whose buffers are full.
 struct Limited {
     inner: tokio::io::DuplexStream,
     budget: usize,
     fail: bool,
     reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Limited {
@@ -557,6 +558,7 @@ impl Limited {
             budget,
             fail,
             reads: Default::default(),
+            writes: Default::default(),
         }
     }
 }
@@ -593,6 +595,8 @@ impl tokio::io::AsyncWrite for Limited {
         let written = std::pin::Pin::new(&mut self.inner).poll_write(cx, &buf[..n]);
         if let std::task::Poll::Ready(Ok(n)) = written {
             self.budget -= n;
+            self.writes
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         written
     }
@@ -729,4 +733,46 @@ async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
     }
     let frame_reads = reads.load(std::sync::atomic::Ordering::Relaxed) - handshake_reads;
     assert!(frame_reads <= 22, "{frame_reads} reads for 20 frames");
+}
+
+#[tokio::test]
+async fn replies_to_a_pipelined_burst_leave_before_the_burst_is_handled() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    let server_io = Limited::new(server_io, usize::MAX, false);
+    let writes = server_io.writes.clone();
+    let (burst_tx, burst_rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        let mut ws = ws_tokio::accept(server_io).await.unwrap();
+        let _ = burst_rx.await;
+        let handshake_writes = writes.load(std::sync::atomic::Ordering::Relaxed);
+        // The README's echo loop: replies are queued with `feed`.
+        let mut echoed = 0;
+        while let Some(Ok(message)) = ws.recv().await {
+            ws.feed(message).await.unwrap();
+            echoed += 1;
+            if echoed == 64 {
+                ws.flush().await.unwrap();
+                break;
+            }
+        }
+        writes.load(std::sync::atomic::Ordering::Relaxed) - handshake_writes
+    });
+    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
+        .unwrap()
+        .config(no_deflate())
+        .connect_on(client_io)
+        .await
+        .unwrap();
+    // 64 messages in one write: the server's first read takes them all.
+    for i in 0..64u8 {
+        ws.feed(Message::binary(vec![i; 16])).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    burst_tx.send(()).unwrap();
+    for i in 0..64u8 {
+        assert_eq!(next(&mut ws).await, Message::binary(vec![i; 16]));
+    }
+    // One write per 16 replies while the burst is handled, not one at its end.
+    let writes = server.await.unwrap();
+    assert!(writes >= 4, "{writes} writes for 64 replies");
 }
