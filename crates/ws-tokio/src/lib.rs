@@ -39,14 +39,16 @@
 //! Whoever polls the socket (`recv`, `send`, the `Stream`/`Sink` impls, either half of a
 //! [`split`](WebSocket::split)) runs one driver: it reads into the endpoint's receive
 //! buffer (no intermediate copy), lets the endpoint process every frame in it, hands out
-//! events, writes all queued output with one vectored write (so the replies to a batch of
-//! input leave together), and keeps one `tokio::time::Sleep` armed at the endpoint's next
+//! events, writes queued output with vectored writes (so the replies to a batch of input
+//! leave together, 16 at most per write while the batch is being handled), and keeps one `tokio::time::Sleep` armed at the endpoint's next
 //! deadline, so heartbeat and close timeouts run without the application doing anything
 //! but polling. There is no background task and no channel per message.
 //!
 //! [`send`](WebSocket::send) writes at once; [`feed`](WebSocket::feed) only queues, and
-//! the queue is written by the next `flush`, `send`, or `recv` that waits for input:
-//! an echo loop that feeds its replies writes them once per batch of input.
+//! the queue is written by the next `flush`, `send`, or `recv` that waits for input or
+//! follows the 16th message handed out since the last write: an echo loop that feeds its
+//! replies writes them in few writes per batch of input, the first before the batch is
+//! done.
 //!
 //! # Cancel safety
 //!

@@ -64,8 +64,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Queues `message` without writing it yet: many messages then leave in one write at
-    /// the next [`flush`](Self::flush), `send`, or `recv` that has to wait for input.
-    /// Waits only while the send buffer is full.
+    /// the next [`flush`](Self::flush), `send`, or `recv` that has to wait for input or
+    /// follows the 16th message handed out since the last write. Waits only while the
+    /// send buffer is full.
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| self.conn.poll_ready(cx, Half::Write)).await?;
         self.conn.start_send(message)
