@@ -46,15 +46,22 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn a_tokio_tungstenite_client_is_served() {
+/// Runs `session` with the URL of a fresh echo server; fails if it takes over `TIMEOUT`.
+fn with_server<S: Future<Output = ()>>(session: impl FnOnce(String) -> S) {
     let server = Server::start();
-    let url = format!("ws://{}/", server.1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let session = async {
+    let session = session(format!("ws://{}/", server.1));
+    runtime
+        .block_on(async { tokio::time::timeout(TIMEOUT, session).await })
+        .expect("the session did not finish in time");
+}
+
+#[test]
+fn a_tokio_tungstenite_client_is_served() {
+    with_server(|url| async move {
         let (mut ws, response) = tokio_tungstenite::connect_async(url).await.unwrap();
         assert_eq!(response.status(), 101);
         let messages = [
@@ -99,21 +106,12 @@ fn a_tokio_tungstenite_client_is_served() {
             other => panic!("expected the close echo, got {other:?}"),
         }
         assert!(ws.next().await.is_none());
-    };
-    runtime
-        .block_on(async { tokio::time::timeout(TIMEOUT, session).await })
-        .expect("the session did not finish in time");
+    });
 }
 
 #[test]
 fn a_tokio_tungstenite_client_breaking_the_protocol_gets_1002() {
-    let server = Server::start();
-    let url = format!("ws://{}/", server.1);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let session = async {
+    with_server(|url| async move {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         // A continuation frame with no message started: a protocol error.
         let frame = tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
@@ -130,8 +128,5 @@ fn a_tokio_tungstenite_client_breaking_the_protocol_gets_1002() {
             }
             other => panic!("expected a close with 1002, got {other:?}"),
         }
-    };
-    runtime
-        .block_on(async { tokio::time::timeout(TIMEOUT, session).await })
-        .expect("the session did not finish in time");
+    });
 }
