@@ -1,13 +1,12 @@
 //! What the end-to-end benchmark relies on: every echo server echoes text and binary
 //! messages, pipelined ones included, and `tcp-bench` measures the TCP echo.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 
 use ws_tokio::{CloseCode, Message};
+
+mod support;
+use support::start;
 
 const WEBSOCKET_SERVERS: [&str; 3] = [
     env!("CARGO_BIN_EXE_echo-ws-tokio"),
@@ -16,37 +15,6 @@ const WEBSOCKET_SERVERS: [&str; 3] = [
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A server process, killed when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `bin` on a free port: the process and the address from its first line.
-fn start(bin: &str) -> (Server, String) {
-    let mut child = Command::new(bin)
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server(child);
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{bin} printed {line:?}"))
-        .to_owned();
-    (server, addr)
-}
 
 #[test]
 fn websocket_servers_echo() {

@@ -4,8 +4,6 @@
 //! stack's client against tokio-tungstenite's and fastwebsockets' servers, is in
 //! `binaries.rs`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -13,47 +11,18 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+mod support;
+
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The echo server on a free port, killed when dropped.
-struct Server(Child, String);
-
-impl Server {
-    fn start() -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_echo-ws-tokio"))
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        Server(child, addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Runs `session` with the URL of a fresh echo server; fails if it takes over `TIMEOUT`.
 fn with_server<S: Future<Output = ()>>(session: impl FnOnce(String) -> S) {
-    let server = Server::start();
+    let (_server, addr) = support::start(env!("CARGO_BIN_EXE_echo-ws-tokio"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let session = session(format!("ws://{}/", server.1));
+    let session = session(format!("ws://{addr}/"));
     runtime
         .block_on(async { tokio::time::timeout(TIMEOUT, session).await })
         .expect("the session did not finish in time");
