@@ -660,14 +660,22 @@ async fn over_limited_transport(
         tokio::time::sleep(LIMIT).await;
         drop(ws);
     });
-    let transport = Limited::new(client_io, budget, fail);
-    let (ws, _) = ConnectOptions::new("ws://peer.invalid/")
+    let ws = client_on(Limited::new(client_io, budget, fail), config).await;
+    (ws, server)
+}
+
+/// A client over `io`, an in-memory transport (the URL only names the host).
+async fn client_on<S>(io: S, config: Config) -> WebSocket<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    ConnectOptions::new("ws://peer.invalid/")
         .unwrap()
         .config(config)
-        .connect_on(transport)
+        .connect_on(io)
         .await
-        .unwrap();
-    (ws, server)
+        .unwrap()
+        .0
 }
 
 /// Bytes deflate cannot shrink (zeros would leave as a few bytes).
@@ -717,12 +725,7 @@ async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
             }
         }
     });
-    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
-        .unwrap()
-        .config(no_deflate())
-        .connect_on(client_io)
-        .await
-        .unwrap();
+    let mut ws = client_on(client_io, no_deflate()).await;
     let handshake_reads = reads.load(std::sync::atomic::Ordering::Relaxed);
     // One at a time, so that each read can bring one frame at most. The first frame
     // takes a read for its header and one for the rest; the next ones fit.
@@ -757,12 +760,7 @@ async fn replies_to_a_pipelined_burst_leave_before_the_burst_is_handled() {
         }
         writes.load(std::sync::atomic::Ordering::Relaxed) - handshake_writes
     });
-    let (mut ws, _) = ConnectOptions::new("ws://peer.invalid/")
-        .unwrap()
-        .config(no_deflate())
-        .connect_on(client_io)
-        .await
-        .unwrap();
+    let mut ws = client_on(client_io, no_deflate()).await;
     // 64 messages in one write: the server's first read takes them all.
     for i in 0..64u8 {
         ws.feed(Message::binary(vec![i; 16])).await.unwrap();
