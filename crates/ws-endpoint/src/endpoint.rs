@@ -76,26 +76,25 @@ const TIMERS: [Timer; 5] = [
     Timer::Idle,
 ];
 
-/// The timers' deadlines and the earliest of them, kept up to date on every change:
-/// adapters ask for the next deadline on every pass, timers change rarely.
+/// The timers' deadlines, one slot per [`Timer`].
 #[derive(Clone, Copy, Debug, Default)]
-struct Timers {
-    deadlines: [Option<Instant>; 5],
-    next: Option<Instant>,
-}
+struct Timers([Option<Instant>; 5]);
 
 impl Timers {
     fn get(&self, timer: Timer) -> Option<Instant> {
-        self.deadlines[timer as usize]
+        self.0[timer as usize]
     }
 
     fn set(&mut self, timer: Timer, deadline: Option<Instant>) {
-        self.deadlines[timer as usize] = deadline;
-        self.next = self.deadlines.iter().flatten().min().copied();
+        self.0[timer as usize] = deadline;
     }
 
     fn clear(&mut self) {
         *self = Timers::default();
+    }
+
+    fn earliest(&self) -> Option<Instant> {
+        self.0.iter().flatten().min().copied()
     }
 }
 
@@ -582,14 +581,19 @@ impl Endpoint {
     /// ```
     /// use std::time::Instant;
     /// use ws_endpoint::{Config, Endpoint};
+    /// use ws_handshake::ClientBuilder;
     ///
-    /// let mut endpoint = Endpoint::server(Config::default(), Instant::now());
+    /// let builder = ClientBuilder::new("ws://example.com/chat".parse()?);
+    /// let mut client = Endpoint::client(Config::default(), builder, Instant::now())?;
     /// let mut wire = Vec::new();
-    /// let written = endpoint.with_transmit_slices(|slices| {
-    ///     std::io::Write::write_vectored(&mut wire, slices)
-    /// })?;
-    /// endpoint.advance_transmit(written);
-    /// # Ok::<(), std::io::Error>(())
+    /// while client.transmit_len() > 0 {
+    ///     let written = client.with_transmit_slices(|slices| {
+    ///         std::io::Write::write_vectored(&mut wire, slices)
+    ///     })?;
+    ///     client.advance_transmit(written);
+    /// }
+    /// assert!(wire.starts_with(b"GET /chat HTTP/1.1\r\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_transmit_slices<R>(&self, write: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
         self.tx.with_io_slices(write)
@@ -625,7 +629,7 @@ impl Endpoint {
         if self.transport == Transport::CloseNow {
             return None;
         }
-        self.timers.next
+        self.timers.earliest()
     }
 
     /// Whether the adapter should close the transport now (after writing what
