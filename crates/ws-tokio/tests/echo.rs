@@ -540,14 +540,15 @@ async fn a_connection_never_busy_waits_holding_no_buffers() {
     assert_eq!(ws.endpoint().buffer_capacity(), 0);
 }
 
-/// An in-memory transport that counts the reads that brought data and the writes, and
+/// An in-memory transport that logs the room offered to each read that brought data,
+/// counts the writes, and
 /// takes `budget` bytes of writes, then fails every write (`fail`) or makes it wait for
 /// ever, as on a socket whose peer stalled and whose buffers are full.
 struct Limited {
     inner: tokio::io::DuplexStream,
     budget: usize,
     fail: bool,
-    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    reads: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
     writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -569,11 +570,10 @@ impl tokio::io::AsyncRead for Limited {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
+        let (before, room) = (buf.filled().len(), buf.remaining());
         let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.reads
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.reads.lock().unwrap().push(room);
         }
         read
     }
@@ -726,7 +726,7 @@ async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
         }
     });
     let mut ws = client_on(client_io, no_deflate()).await;
-    let handshake_reads = reads.load(std::sync::atomic::Ordering::Relaxed);
+    let handshake_reads = reads.lock().unwrap().len();
     // One at a time, so that each read can bring one frame at most. The first frame
     // takes a read for its header and one for the rest; the next ones fit.
     let message = Message::Binary(noise(16 * 1024));
@@ -734,7 +734,7 @@ async fn frames_the_size_of_the_last_large_one_take_one_read_each() {
         ws.send(message.clone()).await.unwrap();
         assert_eq!(next(&mut ws).await, message);
     }
-    let frame_reads = reads.load(std::sync::atomic::Ordering::Relaxed) - handshake_reads;
+    let frame_reads = reads.lock().unwrap().len() - handshake_reads;
     assert!(frame_reads <= 22, "{frame_reads} reads for 20 frames");
 }
 
@@ -773,4 +773,44 @@ async fn replies_to_a_pipelined_burst_leave_before_the_burst_is_handled() {
     // One write per 16 replies while the burst is handled, not one at its end.
     let writes = server.await.unwrap();
     assert!(writes >= 4, "{writes} writes for 64 replies");
+}
+
+#[tokio::test]
+async fn reads_shrink_back_once_frames_are_small_again() {
+    let (client_io, server_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        let mut ws = ws_tokio::accept(server_io).await.unwrap();
+        while let Some(Ok(message)) = ws.recv().await {
+            if message.is_data() {
+                ws.feed(message).await.unwrap();
+            }
+        }
+    });
+    let client_io = Limited::new(client_io, usize::MAX, false);
+    let reads = client_io.reads.clone();
+    let mut ws = client_on(client_io, no_deflate()).await;
+    // Large echoes make the client's reads room for a whole 16 KiB frame...
+    let large = Message::Binary(noise(16 * 1024));
+    for _ in 0..3 {
+        ws.send(large.clone()).await.unwrap();
+        assert_eq!(next(&mut ws).await, large);
+    }
+    let small_from = reads.lock().unwrap().len();
+    // ...but not once they are small again, one per read: the reads then go on in the
+    // buffer's remaining room instead of asking for a whole large frame's room each
+    // time, which with messages the application keeps would pin a large buffer each.
+    let small = Message::Binary(noise(1000));
+    let mut kept = Vec::new();
+    for _ in 0..40 {
+        ws.send(small.clone()).await.unwrap();
+        kept.push(next(&mut ws).await);
+    }
+    assert!(kept.iter().all(|message| *message == small));
+    let reads = reads.lock().unwrap();
+    let smallest_room = reads[small_from..].iter().min().copied();
+    assert!(
+        smallest_room < Some(16 * 1024 + 4),
+        "room offered to the small reads: {:?}",
+        &reads[small_from..]
+    );
 }
