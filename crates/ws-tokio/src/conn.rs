@@ -544,13 +544,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         cx: &Context<'_>,
         half: Half,
     ) -> Poll<Result<Option<Event>, Error>> {
-        if self.events_since_write >= WRITE_AFTER_EVENTS
-            && self.endpoint.transmit_len() > 0
-            && !self.transport_done
-        {
-            // Write what is queued before taking more events (reading only if the write
-            // is blocked, as a send does).
-            self.drive(cx, half, Read::IfBlocked)?;
+        if self.events_since_write >= WRITE_AFTER_EVENTS {
+            self.write_early(cx, half)?;
         }
         loop {
             if let Some(event) = self.endpoint.poll_event() {
@@ -566,6 +561,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 return Poll::Pending;
             }
         }
+    }
+
+    /// Writes what is queued before more events are taken (reading only if the write is
+    /// blocked, as a send does). Out of line: it runs once per `WRITE_AFTER_EVENTS`
+    /// events, and kept apart it leaves `poll_event` small enough to be inlined.
+    #[inline(never)]
+    fn write_early(&mut self, cx: &Context<'_>, half: Half) -> Result<(), Error> {
+        if self.endpoint.transmit_len() > 0 && !self.transport_done {
+            self.drive(cx, half, Read::IfBlocked)?;
+        }
+        Ok(())
     }
 
     /// The next message for the application, from the endpoint only (not `deferred`).
