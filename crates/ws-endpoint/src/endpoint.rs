@@ -175,6 +175,8 @@ struct SentPing {
 /// 3. **Output.** Write [`transmit_chunks`](Endpoint::transmit_chunks) (or
 ///    [`transmit_io_slices`](Endpoint::transmit_io_slices)) to the transport, vectored,
 ///    and report what was written with [`advance_transmit`](Endpoint::advance_transmit).
+///    Do it when the events run out, and while handing out a long run of them, at least
+///    every [`WRITE_AFTER_EVENTS`](crate::WRITE_AFTER_EVENTS).
 ///    When everything is written and
 ///    [`should_close_transport`](Endpoint::should_close_transport) is true, close the
 ///    transport and drop the endpoint.

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
-use ws_endpoint::{CloseInfo, ConnectionError, Endpoint, Event, ReadyState, SendError};
+use ws_endpoint::{
+    CloseInfo, ConnectionError, Endpoint, Event, ReadyState, SendError, WRITE_AFTER_EVENTS,
+};
 
 use crate::{CloseFrame, Error, Message};
 
@@ -35,16 +37,6 @@ const IDLE_RELEASE: Duration = Duration::from_secs(1);
 
 /// Round-trip times of pongs kept for `ping()` callers that have not looked yet.
 const MAX_RTTS: usize = 16;
-
-/// Replies queued while events are taken leave once this many events were taken since
-/// the last write, without waiting for the events to run out. A read that brings a
-/// pipelined burst then sends its first replies while the rest is still being handled:
-/// the peer starts on them sooner and, on another core, works in parallel. Measured
-/// with 64 pipelined 16-byte messages (both ends ws-tokio, docs/performance.md): 16
-/// gave 1.0-1.2 M messages per second against 0.55-0.64 M writing once per burst, and
-/// half the median latency; 24 and 32 split less (1.05-1.1 M, 0.75-0.85 M), 8 paid
-/// more in system calls than it gained (0.76-0.84 M).
-const WRITE_AFTER_EVENTS: u32 = 16;
 
 /// The current time on tokio's clock, so tests with paused time drive the endpoint too.
 pub(crate) fn now() -> Instant {
@@ -124,7 +116,7 @@ pub(crate) struct Conn<S> {
     /// size, and room for it saves a read per frame. Back to `MIN_READ` when reads bring
     /// less than half of it.
     frame_hint: usize,
-    /// Events handed out since output was last written (see `WRITE_AFTER_EVENTS`).
+    /// Events handed out since output was last written (see [`WRITE_AFTER_EVENTS`]).
     events_since_write: u32,
     /// When to give the endpoint's buffers back if no input came meanwhile.
     release_at: Option<Instant>,
