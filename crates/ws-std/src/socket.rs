@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use ws_endpoint::{
     CloseCode, CloseInfo, Config, ConnectionError, Endpoint, Event, MessageKind, Opened, SendError,
-    Utf8Bytes,
+    Utf8Bytes, WRITE_AFTER_EVENTS,
 };
 use ws_handshake::{ClientBuilder, UpgradeRequest};
 
@@ -86,6 +86,8 @@ pub struct WebSocket<S> {
     transport_closed: bool,
     /// The read timeout last set on the transport, to skip redundant system calls.
     read_timeout: Option<Option<Duration>>,
+    /// Events handed out since output was last written (see [`WRITE_AFTER_EVENTS`]).
+    events_since_write: u32,
 }
 
 /// Runs the server side of the opening handshake on `stream` (a connection from
@@ -160,6 +162,7 @@ impl<S: Transport> WebSocket<S> {
             close_info: None,
             transport_closed: false,
             read_timeout: None,
+            events_since_write: 0,
         }
     }
 
@@ -243,12 +246,35 @@ impl<S: Transport> WebSocket<S> {
     }
 
     /// Sends a message and writes it out (with anything else queued, in one vectored
-    /// write where possible).
+    /// write where possible): [`feed`](WebSocket::feed), then [`flush`](WebSocket::flush).
     ///
     /// # Errors
     /// [`Error::Send`] when the connection is closing or closed or for misuse of fragments,
     /// [`Error::Io`] when the transport fails.
     pub fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.feed(message)?;
+        self.flush()
+    }
+
+    /// Queues a message without writing it, so that many replies leave in one write.
+    /// Queued messages are written by [`send`](WebSocket::send) and
+    /// [`flush`](WebSocket::flush), by [`recv`](WebSocket::recv) before it waits for input
+    /// and after every [`WRITE_AFTER_EVENTS`] messages it returns, and by `feed` itself
+    /// when the queue is full (`Config::max_queued_bytes`).
+    ///
+    /// ```no_run
+    /// # fn echo(mut ws: ws_std::WebSocket<std::net::TcpStream>) -> Result<(), ws_std::Error> {
+    /// // Echo replies to a pipelined burst leave together, not one write each.
+    /// while let Some(message) = ws.recv()? {
+    ///     ws.feed(message)?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`send`](WebSocket::send).
+    pub fn feed(&mut self, message: Message) -> Result<(), Error> {
         loop {
             // Cloning a message clones `Bytes` handles, not the payload.
             let result = match message.clone() {
@@ -261,10 +287,9 @@ impl<S: Transport> WebSocket<S> {
             match result {
                 // An empty queue accepts any message, so one flush is enough.
                 Err(SendError::BufferFull) => self.flush()?,
-                result => break result?,
+                result => return Ok(result?),
             }
         }
-        self.flush()
     }
 
     /// Closes the connection: sends a close frame with `code` and `reason` (at most 123
@@ -302,8 +327,12 @@ impl<S: Transport> WebSocket<S> {
     /// Runs the endpoint until it reports an event; `None` once the transport is closed
     /// and every event was taken.
     fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        if self.events_since_write >= WRITE_AFTER_EVENTS {
+            self.flush()?;
+        }
         loop {
             if let Some(event) = self.endpoint.poll_event() {
+                self.events_since_write = self.events_since_write.saturating_add(1);
                 return Ok(Some(event));
             }
             self.flush()?;
@@ -364,8 +393,12 @@ impl<S: Transport> WebSocket<S> {
         Ok(())
     }
 
-    /// Writes everything the endpoint has queued, vectored.
-    fn flush(&mut self) -> Result<(), Error> {
+    /// Writes everything queued (messages fed, pongs, a close frame), vectored.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the transport fails.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.events_since_write = 0;
         if self.endpoint.transmit_len() == 0 {
             return Ok(());
         }

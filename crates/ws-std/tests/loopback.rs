@@ -1,8 +1,10 @@
 //! Client and server over 127.0.0.1: echo, compression, the accept callback, heartbeat.
 //! Every wait is bounded (read timeouts in the endpoint's config, channel timeouts here).
 
+use std::io::{self, Read, Write};
 use std::net::TcpListener;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -188,4 +190,76 @@ fn a_refused_connection_is_an_io_error() {
             "{timeout:?}: {refused:?}"
         );
     }
+}
+
+/// A TCP stream that counts its writes.
+struct CountingWrites {
+    tcp: std::net::TcpStream,
+    writes: Arc<AtomicUsize>,
+}
+
+impl Read for CountingWrites {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for CountingWrites {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.tcp.write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.tcp.write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+impl ws_std::Transport for CountingWrites {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.tcp.set_read_timeout(timeout)
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        ws_std::Transport::shutdown(&mut self.tcp)
+    }
+}
+
+#[test]
+fn fed_replies_to_a_pipelined_burst_leave_before_the_burst_is_handled() {
+    let (burst_tx, burst_rx) = mpsc::channel();
+    let (url, server) = serve(move |tcp| {
+        let writes = Arc::new(AtomicUsize::new(0));
+        let stream = CountingWrites {
+            tcp,
+            writes: writes.clone(),
+        };
+        let mut ws = ws_std::accept(stream, no_compression()).unwrap();
+        burst_rx.recv_timeout(support::LIMIT).unwrap();
+        let handshake_writes = writes.load(Ordering::Relaxed);
+        for _ in 0..64 {
+            let message = ws.recv().unwrap().unwrap();
+            ws.feed(message).unwrap();
+        }
+        ws.flush().unwrap();
+        writes.load(Ordering::Relaxed) - handshake_writes
+    });
+    let mut ws = ws_std::connect(&url, no_compression()).unwrap();
+    // 64 messages in one write: the server's first read takes them all.
+    for i in 0..64u8 {
+        ws.feed(Message::binary(vec![i; 16])).unwrap();
+    }
+    ws.flush().unwrap();
+    burst_tx.send(()).unwrap();
+    for i in 0..64u8 {
+        assert_eq!(ws.recv().unwrap(), Some(Message::binary(vec![i; 16])));
+    }
+    // One write per 16 replies while the burst is handled, not one at its end.
+    let writes = server.join().unwrap();
+    assert!(writes >= 4, "{writes} writes for 64 replies");
 }
