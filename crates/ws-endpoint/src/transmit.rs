@@ -89,7 +89,7 @@ impl TransmitQueue {
         n
     }
 
-    /// Drops the first `n` bytes (written out).
+    /// Runs `write` with the first queued chunks (at most `MAX_IO_SLICES`) as slices.
     pub(crate) fn with_io_slices<R>(&self, write: impl FnOnce(&[IoSlice<'_>]) -> R) -> R {
         // The tail is one more chunk.
         if self.chunks.len() < FEW_IO_SLICES {
@@ -103,6 +103,7 @@ impl TransmitQueue {
         }
     }
 
+    /// Drops the first `n` bytes (written out).
     pub(crate) fn advance(&mut self, mut n: usize) {
         n = n.min(self.len);
         self.len -= n;
@@ -115,6 +116,13 @@ impl TransmitQueue {
                 Some(front) => {
                     front.advance(n);
                     return;
+                }
+                // All written: `clear` keeps the buffer's start where it is, so its whole
+                // capacity takes the next frames. `advance` would move the start to the
+                // end, and the next append would first have to move it back.
+                None if n >= self.tail.len() => {
+                    self.tail.clear();
+                    break;
                 }
                 None => {
                     self.tail.advance(n);
@@ -139,5 +147,43 @@ impl TransmitQueue {
             self.tail = BytesMut::new();
             self.chunks = VecDeque::new();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queued(queue: &TransmitQueue) -> Vec<u8> {
+        queue.chunks().flatten().copied().collect()
+    }
+
+    #[test]
+    fn a_tail_written_in_full_takes_the_next_frames_from_its_start() {
+        let mut queue = TransmitQueue::default();
+        queue.extend(&[1; 300]);
+        let capacity = queue.tail.capacity();
+        queue.advance(300);
+        assert!(queue.is_empty());
+        // The whole buffer is still room: appending needs no move or reallocation.
+        assert_eq!(queue.tail.capacity(), capacity);
+        queue.extend(b"next");
+        assert_eq!(queued(&queue), b"next");
+    }
+
+    #[test]
+    fn partial_writes_keep_the_order_across_chunks_and_tail() {
+        let mut queue = TransmitQueue::default();
+        queue.extend(b"head");
+        queue.push_chunk(Bytes::from(vec![7; COALESCE_MAX + 1]));
+        queue.extend(b"tail");
+        queue.advance(2);
+        let mut expected = b"ad".to_vec();
+        expected.extend([7; COALESCE_MAX + 1]);
+        expected.extend(b"tail");
+        assert_eq!(queued(&queue), expected);
+        queue.advance(2 + COALESCE_MAX + 1 + 1);
+        assert_eq!(queued(&queue), b"ail");
+        assert_eq!(queue.len(), 3);
     }
 }
