@@ -38,7 +38,13 @@ impl Extensions {
     }
 
     /// Starts an incoming data message whose first frame carries `rsv`.
+    #[inline]
     pub(crate) fn begin_incoming(&mut self, rsv: RsvBits) -> Result<(), ConnectionError> {
+        // Without extensions there is no per-message state (and the decoder let no RSV
+        // bit through): skip the call into ws-extensions, which is not inlined.
+        if self.negotiated.is_empty() && rsv.is_empty() {
+            return Ok(());
+        }
         Ok(self.negotiated.begin_incoming(rsv)?)
     }
 
@@ -46,6 +52,7 @@ impl Extensions {
     /// bits of the message's first frame; `last` marks its final fragment; `limit` bounds
     /// the decoded length of the whole message, so a small compressed message that would
     /// inflate past it fails (1009) after at most `limit` bytes of output.
+    #[inline]
     pub(crate) fn decode_fragment(
         &mut self,
         message_rsv: RsvBits,
@@ -56,6 +63,17 @@ impl Extensions {
         if !self.transforms_incoming(message_rsv) {
             return Ok(payload);
         }
+        self.decode_transformed(payload, last, limit)
+    }
+
+    /// `decode_fragment` for a transformed message (out of line: the plain case is the
+    /// hot one).
+    fn decode_transformed(
+        &mut self,
+        payload: Bytes,
+        last: bool,
+        limit: u64,
+    ) -> Result<Bytes, ConnectionError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let mut out = Vec::new();
         self.negotiated.decode(&payload, last, &mut out, limit)?;
@@ -69,7 +87,23 @@ impl Extensions {
     /// uncompressed. A non-final fragment may encode to an empty payload (the compressor
     /// holds it back); its frame is sent anyway, empty, so that each fragment given is one
     /// frame.
+    #[inline]
     pub(crate) fn encode_fragment(
+        &mut self,
+        payload: Bytes,
+        first: bool,
+        last: bool,
+        compress: bool,
+    ) -> Result<(RsvBits, Bytes), MessageError> {
+        if self.negotiated.is_empty() {
+            return Ok((RsvBits::NONE, payload));
+        }
+        self.encode_negotiated(payload, first, last, compress)
+    }
+
+    /// `encode_fragment` when extensions were negotiated (out of line: without them is
+    /// the hot case).
+    fn encode_negotiated(
         &mut self,
         payload: Bytes,
         first: bool,

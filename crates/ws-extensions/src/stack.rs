@@ -208,6 +208,7 @@ impl Negotiated {
     }
 
     /// Whether no extension was negotiated.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
