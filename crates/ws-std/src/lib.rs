@@ -34,7 +34,9 @@
 //! connection to a `ws://` (or `wss://`) URL and [`client`] runs the client handshake on a
 //! stream the caller opened (a Unix socket, a TLS stream of its own). The result is a
 //! [`WebSocket`]: [`send`](WebSocket::send), [`recv`](WebSocket::recv),
-//! [`close`](WebSocket::close). Configuration (limits, timeouts, heartbeat,
+//! [`close`](WebSocket::close), and [`feed`](WebSocket::feed) to queue replies that
+//! [`recv`](WebSocket::recv) then writes together (one write for a pipelined burst's
+//! echoes, not one each). Configuration (limits, timeouts, heartbeat,
 //! permessage-deflate) is [`ws_endpoint::Config`].
 //!
 //! # Connecting
