@@ -549,7 +549,20 @@ impl Endpoint {
     // ---- Output ----
 
     /// The next event, if any.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
+        // Asked twice per message by an I/O loop: inlined, with the rare resumptions of
+        // held-back input out of line.
+        if self.deferred.is_some() || self.paused {
+            return self.poll_event_resuming();
+        }
+        self.events.pop_front()
+    }
+
+    /// `poll_event` when input waits: deferred by a command, or paused by a full event
+    /// queue.
+    #[inline(never)]
+    fn poll_event_resuming(&mut self) -> Option<Event> {
         if self.events.is_empty()
             && let Some(deferred) = self.deferred.take()
         {
