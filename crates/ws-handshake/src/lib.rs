@@ -54,7 +54,8 @@
 //! For clients that connect on their own, the [`redirect`] module decides whether and
 //! where to follow a redirect and which credentials go along; [`basic_authorization`]
 //! and [`userinfo_authorization`] build `Basic` credentials (RFC 7617), as
-//! [`ProxyConnect`] does for the proxy URI's userinfo.
+//! [`ProxyConnect`] does for the proxy URI's userinfo; the [`proxy_env`] module picks the
+//! proxy the environment names (`https_proxy`, `no_proxy`...) for a URL.
 
 #![forbid(unsafe_code)]
 
@@ -64,6 +65,7 @@ mod error;
 pub mod grammar;
 mod key;
 mod proxy;
+pub mod proxy_env;
 pub mod redirect;
 mod server;
 mod wire;
