@@ -61,6 +61,7 @@ pub struct ConnectOptions {
     headers: HeaderMap,
     config: Config,
     proxy: Option<Uri>,
+    proxy_from_env: bool,
     max_redirects: usize,
     connect_timeout: Option<Duration>,
     #[cfg(feature = "rustls")]
@@ -85,6 +86,7 @@ impl ConnectOptions {
             headers: HeaderMap::new(),
             config: Config::default(),
             proxy: None,
+            proxy_from_env: false,
             max_redirects: 0,
             connect_timeout: Some(CONNECT_TIMEOUT),
             #[cfg(feature = "rustls")]
@@ -127,12 +129,23 @@ impl ConnectOptions {
     /// [`Error::UnsupportedProxy`] for a URL that is not `http://` (TLS to the proxy
     /// itself is not supported), [`Error::Url`] for one that does not parse.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
-        let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(Error::UnsupportedProxy(url.to_owned()));
-        }
-        self.proxy = Some(uri);
+        self.proxy = Some(parse_proxy(url)?);
         Ok(self)
+    }
+
+    /// Connects through the proxy the environment names, as curl does: `https_proxy` for
+    /// `wss://`, `http_proxy` for `ws://` (each lowercase first, then uppercase), else
+    /// `all_proxy`; directly to hosts that `no_proxy` lists and to loopback hosts (the
+    /// rules: [`ws_handshake::proxy_env::proxy_for`]). Decided for each connection, so a
+    /// redirect to another host is judged again. A proxy given with
+    /// [`proxy`](ConnectOptions::proxy) takes precedence.
+    ///
+    /// The variables are read when connecting. One that names something other than an
+    /// `http://` proxy makes [`connect`](ConnectOptions::connect) fail with
+    /// [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
+    pub fn proxy_from_env(mut self) -> ConnectOptions {
+        self.proxy_from_env = true;
+        self
     }
 
     /// Follows up to `max` redirects (301, 302, 303, 307, 308 with a `Location`; `http`
@@ -212,8 +225,8 @@ impl ConnectOptions {
             return Err(Error::TlsNotEnabled);
         }
         let (host, port) = host_port(uri, default_port)?;
-        let tcp = match &self.proxy {
-            Some(proxy) => proxy::tunnel(proxy, uri, &self.config, self.connect_timeout)?,
+        let tcp = match self.proxy_for(uri)? {
+            Some(proxy) => proxy::tunnel(&proxy, uri, &self.config, self.connect_timeout)?,
             None => tcp_connect(&host, port, self.connect_timeout)?,
         };
         // Frames are written whole, so Nagle's algorithm would only delay them.
@@ -229,6 +242,24 @@ impl ConnectOptions {
         }
         Ok(ClientStream::Plain(tcp))
     }
+
+    /// The proxy to reach `uri` through: the one given, else the environment's if asked.
+    fn proxy_for(&self, uri: &Uri) -> Result<Option<Uri>, Error> {
+        if self.proxy.is_some() || !self.proxy_from_env {
+            return Ok(self.proxy.clone());
+        }
+        let from_env = ws_handshake::proxy_env::proxy_for(uri, |name| std::env::var(name).ok());
+        from_env.as_deref().map(parse_proxy).transpose()
+    }
+}
+
+/// An `http://` proxy URL (TLS to the proxy itself is not supported).
+fn parse_proxy(url: &str) -> Result<Uri, Error> {
+    let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(Error::UnsupportedProxy(url.to_owned()));
+    }
+    Ok(uri)
 }
 
 /// The host to resolve (an IPv6 literal without its brackets) and the port of `uri`,

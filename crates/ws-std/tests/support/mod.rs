@@ -38,7 +38,14 @@ pub(crate) fn assert_pong_timeout(done: &mpsc::Receiver<Outcome>) {
 /// Runs `serve` on a thread for each connection to a new listener on 127.0.0.1; returns
 /// its address. The listener lives as long as the test process.
 pub(crate) fn listen(serve: impl Fn(TcpStream) + Clone + Send + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(TcpListener::bind("127.0.0.1:0").unwrap(), serve)
+}
+
+/// [`listen`] on a listener bound already.
+pub(crate) fn serve_on(
+    listener: TcpListener,
+    serve: impl Fn(TcpStream) + Clone + Send + 'static,
+) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for tcp in listener.incoming() {
@@ -89,10 +96,20 @@ pub(crate) fn echo_server() -> SocketAddr {
 /// (answering 407 otherwise), then opens the tunnel and copies bytes both ways. Returns
 /// its address and a channel that receives the target of each CONNECT request.
 pub(crate) fn connect_proxy(auth: &'static str) -> (SocketAddr, mpsc::Receiver<String>) {
+    connect_proxy_on(TcpListener::bind("127.0.0.1:0").unwrap(), auth, None)
+}
+
+/// [`connect_proxy`] on a listener bound already. With `forward_to`, every tunnel leads
+/// there, whatever host the `CONNECT` names: a test can name hosts that resolve nowhere.
+pub(crate) fn connect_proxy_on(
+    listener: TcpListener,
+    auth: &'static str,
+    forward_to: Option<SocketAddr>,
+) -> (SocketAddr, mpsc::Receiver<String>) {
     let (targets, seen) = mpsc::channel();
-    let addr = listen(move |tcp| {
+    let addr = serve_on(listener, move |tcp| {
         // A failed tunnel shows in the client's result, which the test checks.
-        let _ = serve_connect(tcp, auth, &targets);
+        let _ = serve_connect(tcp, auth, &targets, forward_to);
     });
     (addr, seen)
 }
@@ -102,6 +119,7 @@ fn serve_connect(
     mut client: TcpStream,
     auth: &str,
     targets: &mpsc::Sender<String>,
+    forward_to: Option<SocketAddr>,
 ) -> io::Result<()> {
     let head = read_head(&mut client)?;
     let mut lines = head.split("\r\n");
@@ -124,7 +142,10 @@ fn serve_connect(
         )?;
         return client.shutdown(Shutdown::Both);
     }
-    let server = TcpStream::connect(target)?;
+    let server = match forward_to {
+        Some(addr) => TcpStream::connect(addr)?,
+        None => TcpStream::connect(target)?,
+    };
     client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
     let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
     let upstream = std::thread::spawn(move || pipe(client_read, server_write));

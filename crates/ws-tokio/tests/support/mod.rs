@@ -57,6 +57,16 @@ pub(crate) async fn connect_proxy(
     auth: &'static str,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    connect_proxy_on(listener, auth, None)
+}
+
+/// [`connect_proxy`] on a listener bound already. With `forward_to`, every tunnel leads
+/// there, whatever host the `CONNECT` names: a test can name hosts that resolve nowhere.
+pub(crate) fn connect_proxy_on(
+    listener: TcpListener,
+    auth: &'static str,
+    forward_to: Option<SocketAddr>,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
     let addr = listener.local_addr().unwrap();
     let (targets, seen) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -64,7 +74,7 @@ pub(crate) async fn connect_proxy(
             let targets = targets.clone();
             tokio::spawn(async move {
                 // A failed tunnel shows in the client's result, which the test checks.
-                let _ = serve_connect(tcp, auth, targets).await;
+                let _ = serve_connect(tcp, auth, targets, forward_to).await;
             });
         }
     });
@@ -76,6 +86,7 @@ async fn serve_connect(
     mut client: TcpStream,
     auth: &str,
     targets: mpsc::UnboundedSender<String>,
+    forward_to: Option<SocketAddr>,
 ) -> std::io::Result<()> {
     let head = read_head(&mut client).await?;
     let mut lines = head.split("\r\n");
@@ -100,7 +111,10 @@ async fn serve_connect(
             .await?;
         return client.shutdown().await;
     }
-    let mut server = TcpStream::connect(target).await?;
+    let mut server = match forward_to {
+        Some(addr) => TcpStream::connect(addr).await?,
+        None => TcpStream::connect(target).await?,
+    };
     client
         .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
         .await?;
