@@ -105,7 +105,10 @@ pub(crate) struct ConnectArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
     /// Tunnel through this HTTP proxy with CONNECT: http://HOST:PORT, or
-    /// http://USER:PASSWORD@HOST:PORT with credentials.
+    /// http://USER:PASSWORD@HOST:PORT with credentials. Without it, the proxy the
+    /// environment names, as curl reads it: https_proxy for wss://, http_proxy for ws://
+    /// (lowercase first, then uppercase), else all_proxy; none for hosts listed in
+    /// no_proxy ('*' for all) and for loopback hosts.
     #[arg(long, value_name = "URL", value_parser = parse_proxy_url)]
     pub(crate) proxy: Option<ProxyUrl>,
     #[command(flatten)]
@@ -223,7 +226,7 @@ pub(crate) struct ProxyUrl {
     pub(crate) addr: String,
 }
 
-fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
+pub(crate) fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
     let host = uri.host().filter(|host| !host.is_empty());
     match (uri.scheme_str(), host) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use ws_tokio::{CloseCode, CloseFrame, ConnectOptions, Message};
 
-use crate::cli::ConnectArgs;
+use crate::cli::{ConnectArgs, ProxyUrl, parse_proxy_url};
 use crate::error::CliError;
 use crate::net::Transport;
 
@@ -34,7 +34,11 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         options = options.header(name, value);
     }
     let transport = Transport::new(args.insecure.insecure);
-    let (mut ws, response) = match &args.proxy {
+    let proxy = match args.proxy {
+        Some(proxy) => Some(proxy),
+        None => env_proxy(&args.url.uri)?,
+    };
+    let (mut ws, response) = match &proxy {
         // ws-tokio opens the tunnel, then TLS and the handshake inside it.
         Some(proxy) => options
             .proxy(&proxy.url)?
@@ -122,6 +126,14 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
             }
         }
     }
+}
+
+/// The proxy the environment names for `url`, read as curl reads it (the rules:
+/// `ws_handshake::proxy_env::proxy_for`).
+fn env_proxy(url: &http::Uri) -> Result<Option<ProxyUrl>, CliError> {
+    ws_handshake::proxy_env::proxy_for(url, |name| std::env::var(name).ok())
+        .map(|proxy| parse_proxy_url(&proxy).map_err(CliError::EnvProxy))
+        .transpose()
 }
 
 /// Where received messages go.

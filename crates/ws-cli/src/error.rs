@@ -45,6 +45,12 @@ pub(crate) enum CliError {
         #[source]
         source: io::Error,
     },
+    /// The value is not shown: a proxy URL may hold a password.
+    #[error(
+        "the proxy that https_proxy, http_proxy or all_proxy names cannot be used ({0}); \
+         unset it, or list the host in no_proxy"
+    )]
+    EnvProxy(String),
     #[error("through the proxy at {proxy}: {source}")]
     Proxy {
         proxy: String,

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use crate::support::{Certificate, Finished, Server, free_port, run};
+use crate::support::{Certificate, Finished, Server, Spawned, free_port, run, ws};
 
 fn failure(finished: &Finished, expected: &[&str]) {
     assert_eq!(finished.code(), Some(1), "{finished:?}");
@@ -164,4 +164,19 @@ fn proxy_refusal_shows_the_status() {
         "hello\n",
     );
     failure(&finished, &["through the proxy at 127.0.0.1:", "refused"]);
+}
+
+#[test]
+fn an_unusable_proxy_in_the_environment_is_named_without_its_password() {
+    let mut command = ws(&["connect", "ws://echo.example/"]);
+    command
+        .env("http_proxy", "")
+        .env("all_proxy", "socks5://user:secret@127.0.0.1:1")
+        .env("no_proxy", "");
+    let finished = Spawned::start(command).wait();
+    failure(
+        &finished,
+        &["all_proxy", "only http:// proxies are supported"],
+    );
+    assert!(!finished.stderr.contains("secret"), "{}", finished.stderr);
 }

@@ -129,8 +129,11 @@ fn broadcast_reaches_every_other_client() {
 }
 
 /// A CONNECT proxy for one connection: answers 200, then forwards bytes both ways to
-/// the requested address. Returns its URL and the request head it read.
-fn forwarding_proxy() -> (String, std::thread::JoinHandle<String>) {
+/// the requested address, or to `forward_to` whatever the request names (so a test can
+/// name hosts that resolve nowhere). Returns its URL and the request head it read.
+fn forwarding_proxy(
+    forward_to: Option<std::net::SocketAddr>,
+) -> (String, std::thread::JoinHandle<String>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://me:pw@{}", listener.local_addr().unwrap());
     let thread = std::thread::spawn(move || {
@@ -143,7 +146,10 @@ fn forwarding_proxy() -> (String, std::thread::JoinHandle<String>) {
         }
         let head = String::from_utf8(head).unwrap();
         let target = head.split(' ').nth(1).unwrap().to_owned();
-        let mut server = TcpStream::connect(target).unwrap();
+        let mut server = match forward_to {
+            Some(addr) => TcpStream::connect(addr).unwrap(),
+            None => TcpStream::connect(target).unwrap(),
+        };
         client
             .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
             .unwrap();
@@ -164,7 +170,7 @@ fn forwarding_proxy() -> (String, std::thread::JoinHandle<String>) {
 #[test]
 fn through_a_proxy() {
     let server = Server::start(&[]);
-    let (proxy, head) = forwarding_proxy();
+    let (proxy, head) = forwarding_proxy(None);
     let mut client = Spawned::start(ws(&["connect", "--proxy", &proxy, &server.url("ws")]));
     client.send("via proxy\n");
     assert_eq!(client.next_line(), "via proxy");
@@ -266,4 +272,37 @@ fn binary_messages_print_as_hex_or_go_to_a_file() {
         [0xde, 0xad, 0xbe, 0xef, 0x00, 0x0f]
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_environment_names_the_proxy() {
+    let server = Server::start(&[]);
+    let (proxy, head) = forwarding_proxy(Some(server.addr));
+    // A name that resolves nowhere: only the proxy can reach it.
+    let url = format!("ws://echo.example:{}/", server.addr.port());
+    let mut command = ws(&["connect", &url]);
+    // Lowercase names take precedence over whatever uppercase ones the machine sets.
+    command.env("http_proxy", &proxy).env("no_proxy", "");
+    let mut client = Spawned::start(command);
+    client.send("via the environment\n");
+    assert_eq!(client.next_line(), "via the environment");
+    let finished = client.wait();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    let head = head.join().unwrap();
+    let connect = format!("CONNECT echo.example:{} HTTP/1.1\r\n", server.addr.port());
+    assert!(head.starts_with(&connect), "{head}");
+}
+
+#[test]
+fn loopback_does_not_go_through_the_environment_proxy() {
+    let server = Server::start(&[]);
+    // Nothing listens there: going through it would fail.
+    let proxy = format!("http://127.0.0.1:{}", crate::support::free_port());
+    let mut command = ws(&["connect", &server.url("ws")]);
+    command.env("http_proxy", &proxy).env("no_proxy", "");
+    let mut client = Spawned::start(command);
+    client.send("direct\n");
+    assert_eq!(client.next_line(), "direct");
+    let finished = client.wait();
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
 }
