@@ -20,6 +20,7 @@
 //! assert_eq!(proxy("ws://chat.example/"), None); // no http_proxy or all_proxy set
 //! ```
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use http::Uri;
@@ -64,6 +65,27 @@ pub fn proxy_for(target: &Uri, var: impl Fn(&str) -> Option<String>) -> Option<S
     } else {
         format!("http://{url}")
     })
+}
+
+/// `url` with the credentials of its authority (`user:password@`) replaced by `***@`,
+/// for error messages and logs: a proxy URL, from the environment above all, may hold a
+/// password.
+///
+/// ```
+/// use ws_handshake::proxy_env::without_credentials;
+///
+/// assert_eq!(without_credentials("http://me:pw@proxy:3128/"), "http://***@proxy:3128/");
+/// assert_eq!(without_credentials("socks5://proxy:1080"), "socks5://proxy:1080");
+/// ```
+pub fn without_credentials(url: &str) -> Cow<'_, str> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]).into(),
+        None => url.into(),
+    }
 }
 
 /// Whether an entry of the `no_proxy` list covers `host` (`ip` if it is an address) at
@@ -256,6 +278,18 @@ mod tests {
         for url in proxied {
             assert!(proxy(url, &env).is_some(), "{url}");
         }
+    }
+
+    #[test]
+    fn credentials_are_hidden_wherever_the_authority_has_them() {
+        assert_eq!(without_credentials("http://u:p@h:1"), "http://***@h:1");
+        assert_eq!(without_credentials("u:p@h:1"), "***@h:1");
+        assert_eq!(
+            without_credentials("http://u:p@x@h/a@b"),
+            "http://***@h/a@b"
+        );
+        assert_eq!(without_credentials("http://h/path@x"), "http://h/path@x");
+        assert_eq!(without_credentials("http://[::1"), "http://[::1");
     }
 
     #[test]

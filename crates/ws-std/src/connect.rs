@@ -8,6 +8,7 @@ use std::time::Duration;
 use http::Uri;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use ws_endpoint::Config;
+use ws_handshake::proxy_env::without_credentials;
 use ws_handshake::redirect::{RedirectError, Redirects};
 
 use crate::{ClientStream, Error, WebSocket, client, proxy};
@@ -75,9 +76,16 @@ impl ConnectOptions {
     /// [`Error::Url`] when `url` does not parse, is not `ws://` or `wss://`, or names no
     /// host.
     pub fn new(url: &str) -> Result<ConnectOptions, Error> {
-        let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+        // Error messages leave out the URL's credentials (`ws://user:password@host/`).
+        let shown = || without_credentials(url).into_owned();
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
         if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
-            return Err(Error::Url(format!("{url}: not a ws:// or wss:// URL")));
+            return Err(Error::Url(format!(
+                "{}: not a ws:// or wss:// URL",
+                shown()
+            )));
         }
         host_port(&uri, 0)?;
         Ok(ConnectOptions {
@@ -253,11 +261,15 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://` proxy URL (TLS to the proxy itself is not supported).
+/// An `http://` proxy URL (TLS to the proxy itself is not supported). Errors do not
+/// repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
-    let uri: Uri = url.parse().map_err(|e| Error::Url(format!("{url}: {e}")))?;
+    let shown = || without_credentials(url).into_owned();
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
     if uri.scheme_str() != Some("http") {
-        return Err(Error::UnsupportedProxy(url.to_owned()));
+        return Err(Error::UnsupportedProxy(shown()));
     }
     Ok(uri)
 }
@@ -265,10 +277,12 @@ fn parse_proxy(url: &str) -> Result<Uri, Error> {
 /// The host to resolve (an IPv6 literal without its brackets) and the port of `uri`,
 /// `default_port` if it names none.
 pub(crate) fn host_port(uri: &Uri, default_port: u16) -> Result<(String, u16), Error> {
-    let host = uri
-        .host()
-        .filter(|host| !host.is_empty())
-        .ok_or_else(|| Error::Url(format!("{uri}: no host")))?;
+    let host = uri.host().filter(|host| !host.is_empty()).ok_or_else(|| {
+        Error::Url(format!(
+            "{}: no host",
+            without_credentials(&uri.to_string())
+        ))
+    })?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok((host.to_owned(), uri.port_u16().unwrap_or(default_port)))
 }

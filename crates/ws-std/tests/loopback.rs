@@ -169,6 +169,14 @@ fn connect_refuses_unusable_urls() {
         let refused = ws_std::connect(url, Config::default());
         assert!(matches!(&refused, Err(Error::Url(_))), "{url}: {refused:?}");
     }
+    // The message names the URL without its password.
+    let refused = ws_std::connect("http://me:secret@127.0.0.1:1/", Config::default());
+    match refused {
+        Err(Error::Url(message)) => {
+            assert!(message.starts_with("http://***@127.0.0.1:1/"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     // Refused before any connection is tried (nothing listens on port 1).
     #[cfg(not(feature = "rustls"))]
     assert!(matches!(

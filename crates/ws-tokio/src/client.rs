@@ -227,11 +227,13 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://` proxy URL (TLS to the proxy itself is not supported).
+/// An `http://` proxy URL (TLS to the proxy itself is not supported). Errors do not
+/// repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url.parse()?;
     if uri.scheme_str() != Some("http") {
-        return Err(Error::UnsupportedProxy(url.to_owned()));
+        let shown = ws_handshake::proxy_env::without_credentials(url);
+        return Err(Error::UnsupportedProxy(shown.into_owned()));
     }
     Ok(uri)
 }

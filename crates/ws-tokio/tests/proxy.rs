@@ -63,6 +63,14 @@ fn only_http_proxies_are_accepted() {
             "{refused:?}"
         );
     }
+    // The error names the proxy without its password.
+    let refused = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .proxy("socks5://me:secret@proxy.example:1080");
+    assert!(
+        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks5://***@proxy.example:1080"),
+        "{refused:?}"
+    );
 }
 
 /// What a client gets from a proxy that answers `CONNECT` with `answer` and closes.
