@@ -45,10 +45,21 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Options for connecting to `url` (`ws://` or `wss://`).
+    /// Options for connecting to `url` (`ws://` or `wss://`, with a host).
+    ///
+    /// # Errors
+    /// [`Error::Url`] when `url` does not parse; [`Error::Usage`] when it is not `ws://`
+    /// or `wss://` ([`UsageError::UnsupportedScheme`]) or names no host
+    /// ([`UsageError::MissingHost`]). Checked here, before anything is connected.
     pub fn new(url: &str) -> Result<ConnectOptions, Error> {
+        let uri: Uri = url.parse()?;
+        if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
+            let scheme = uri.scheme_str().unwrap_or_default().to_owned();
+            return Err(UsageError::UnsupportedScheme(scheme).into());
+        }
+        host_port(&uri, 0)?;
         Ok(ConnectOptions {
-            uri: url.parse()?,
+            uri,
             protocols: Vec::new(),
             headers: HeaderMap::new(),
             config: Config::default(),

@@ -523,6 +523,23 @@ async fn connect_refuses_unusable_urls() {
     );
     let refused = ws_tokio::connect("not a url").await;
     assert!(matches!(refused, Err(Error::Url(_))), "{refused:?}");
+    // Refused by `ConnectOptions::new` already, before anything is connected.
+    let refused = ws_tokio::ConnectOptions::new("wss://:9001/path");
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Usage(ws_handshake::UsageError::MissingHost))
+        ),
+        "{refused:?}"
+    );
+    let refused = ws_tokio::ConnectOptions::new("https://127.0.0.1:1/");
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Usage(ws_handshake::UsageError::UnsupportedScheme(s))) if s == "https"
+        ),
+        "{refused:?}"
+    );
     // Refused before any connection is tried (nothing listens on port 1).
     #[cfg(not(feature = "rustls"))]
     assert!(matches!(
