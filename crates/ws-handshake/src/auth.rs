@@ -42,15 +42,19 @@ pub fn basic_authorization(user: impl AsRef<[u8]>, password: impl AsRef<[u8]>) -
 /// # Ok::<(), http::uri::InvalidUri>(())
 /// ```
 pub fn userinfo_authorization(uri: &Uri) -> Option<HeaderValue> {
+    let (user, password) = userinfo(uri)?;
+    Some(basic_authorization(user, password))
+}
+
+/// The user and password of `uri`'s userinfo, percent-decoded (no `:` means an empty
+/// password), or `None` when it has none.
+pub(crate) fn userinfo(uri: &Uri) -> Option<(Vec<u8>, Vec<u8>)> {
     let authority = uri.authority()?.as_str();
     // The host cannot hold an `@`, so the userinfo ends at the last one.
     let userinfo = &authority[..authority.rfind('@')?];
     // Split before decoding: a `%3A` in the user name is not the separator.
     let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-    Some(basic_authorization(
-        percent_decode(user),
-        percent_decode(password),
-    ))
+    Some((percent_decode(user), percent_decode(password)))
 }
 
 /// Decodes `%XX` escapes (RFC 3986 §2.1); a `%` not followed by two hex digits stays as is.

@@ -42,9 +42,14 @@ pub enum UsageError {
     /// A header value given as text holds bytes a header cannot carry, such as a newline.
     #[error("value for header {0} holds bytes a header cannot carry")]
     InvalidHeaderValue(HeaderName),
-    /// The proxy URI's scheme is not `http` or `https`.
-    #[error("proxy URI scheme must be http or https, not {0:?}")]
+    /// The proxy URI's scheme is not `http` or `https` (for [`ProxyConnect`](crate::ProxyConnect)),
+    /// or not `socks5` or `socks5h` (for [`Socks5Connect`](crate::socks::Socks5Connect)).
+    #[error("unsupported proxy URI scheme {0:?}")]
     UnsupportedProxyScheme(String),
+    /// A SOCKS5 field (user name, password or host name) is longer than the protocol's
+    /// 255 bytes.
+    #[error("the {0} is longer than SOCKS5 allows (255 bytes)")]
+    SocksFieldTooLong(&'static str),
 }
 
 /// A handshake request a server must refuse: the client broke HTTP/1.1 or RFC 6455 §4.2.1,

@@ -68,6 +68,7 @@ mod proxy;
 pub mod proxy_env;
 pub mod redirect;
 mod server;
+pub mod socks;
 mod wire;
 
 pub use auth::{basic_authorization, userinfo_authorization};

@@ -46,6 +46,32 @@ pub enum ProxyOutcome {
     Rejected(Response<Vec<u8>>),
 }
 
+/// Refuses a proxy URI whose scheme is not one of `schemes`.
+pub(crate) fn check_proxy_scheme(proxy: &Uri, schemes: &[&str]) -> Result<(), UsageError> {
+    match proxy.scheme_str() {
+        Some(scheme) if schemes.contains(&scheme) => Ok(()),
+        other => Err(UsageError::UnsupportedProxyScheme(
+            other.unwrap_or("").into(),
+        )),
+    }
+}
+
+/// The host and port a tunnel to `target` (`ws://`, `wss://`, `http://` or `https://`)
+/// leads to; the port defaults by scheme.
+pub(crate) fn tunnel_target(target: &Uri) -> Result<(&str, u16), UsageError> {
+    let port = match (target.port_u16(), target.scheme_str()) {
+        (Some(port), _) => port,
+        (None, Some("ws" | "http")) => 80,
+        (None, Some("wss" | "https")) => 443,
+        (None, other) => return Err(UsageError::UnsupportedScheme(other.unwrap_or("").into())),
+    };
+    let host = target
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or(UsageError::MissingHost)?;
+    Ok((host, port))
+}
+
 impl ProxyConnect {
     /// A `CONNECT` to the host and port of `target` (`ws://`, `wss://`, `http://` or
     /// `https://`; the port defaults by scheme), through the proxy at `proxy` (`http://`
@@ -53,24 +79,8 @@ impl ProxyConnect {
     /// percent-encoded) are sent as `Proxy-Authorization: Basic`
     /// ([`userinfo_authorization`](crate::userinfo_authorization)).
     pub fn new(proxy: &Uri, target: &Uri) -> Result<ProxyConnect, UsageError> {
-        match proxy.scheme_str() {
-            Some("http" | "https") => {}
-            other => {
-                return Err(UsageError::UnsupportedProxyScheme(
-                    other.unwrap_or("").into(),
-                ));
-            }
-        }
-        let port = match (target.port_u16(), target.scheme_str()) {
-            (Some(port), _) => port,
-            (None, Some("ws" | "http")) => 80,
-            (None, Some("wss" | "https")) => 443,
-            (None, other) => return Err(UsageError::UnsupportedScheme(other.unwrap_or("").into())),
-        };
-        let host = target
-            .host()
-            .filter(|h| !h.is_empty())
-            .ok_or(UsageError::MissingHost)?;
+        check_proxy_scheme(proxy, &["http", "https"])?;
+        let (host, port) = tunnel_target(target)?;
         let authority = format!("{host}:{port}");
 
         let mut request = Request::new(());

@@ -213,7 +213,7 @@ mod tests {
     fn a_value_without_a_scheme_is_http_and_others_are_kept() {
         let env = [("http_proxy", "proxy:3128")];
         assert_eq!(proxy("ws://a.example/", &env).unwrap(), "http://proxy:3128");
-        // Left for the adapter to refuse (only http:// proxies are supported).
+        // The scheme is kept as it is: SOCKS5 for this one; the adapter refuses others.
         let env = [("all_proxy", "socks5://proxy:1080")];
         assert_eq!(
             proxy("ws://a.example/", &env).unwrap(),
