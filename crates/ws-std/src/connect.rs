@@ -133,9 +133,15 @@ impl ConnectOptions {
     /// [`Error::ProxyResponse`]; no answer within `Config::handshake_timeout` is
     /// [`Error::Io`] with [`io::ErrorKind::TimedOut`].
     ///
+    /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
+    /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
+    /// resolved by the proxy, the URL's credentials offered as username and password
+    /// (RFC 1929), all within the same timeout; a refusal is [`Error::Socks`].
+    ///
     /// # Errors
-    /// [`Error::UnsupportedProxy`] for a URL that is not `http://` (TLS to the proxy
-    /// itself is not supported), [`Error::Url`] for one that does not parse.
+    /// [`Error::UnsupportedProxy`] for a URL that is not `http://`, `socks5://` or
+    /// `socks5h://` (TLS to the proxy itself is not supported), [`Error::Url`] for one
+    /// that does not parse.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -261,14 +267,14 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://` proxy URL (TLS to the proxy itself is not supported). Errors do not
-/// repeat its credentials.
+/// An `http://`, `socks5://` or `socks5h://` proxy URL (TLS to the proxy itself is not
+/// supported). Errors do not repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let shown = || without_credentials(url).into_owned();
     let uri: Uri = url
         .parse()
         .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "socks5" | "socks5h")) {
         return Err(Error::UnsupportedProxy(shown()));
     }
     Ok(uri)

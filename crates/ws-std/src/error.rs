@@ -34,8 +34,15 @@ pub enum Error {
     /// `Config::handshake_limits`.
     #[error("invalid answer from the proxy: {0}")]
     ProxyResponse(ws_handshake::ResponseError),
-    /// (Client) the proxy URL is not `http://` (TLS to the proxy is not supported).
-    #[error("unsupported proxy URL {0:?}: only http:// proxies are supported")]
+    /// (Client) the SOCKS5 proxy refused the tunnel (its authentication, or the
+    /// connection to the target), or does not speak SOCKS5.
+    #[error("SOCKS5 proxy: {0}")]
+    Socks(ws_handshake::socks::SocksError),
+    /// (Client) the proxy URL is not `http://`, `socks5://` or `socks5h://` (TLS to the
+    /// proxy is not supported).
+    #[error(
+        "unsupported proxy URL {0:?}: only http://, socks5:// and socks5h:// proxies are supported"
+    )]
     UnsupportedProxy(String),
     /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
     /// allowed `max` redirects and the server sent one more: that redirect response.

@@ -1,5 +1,5 @@
-//! A tunnel through an HTTP proxy: `CONNECT`, built and checked by ws-handshake, over a
-//! blocking `TcpStream` with a deadline for the proxy's answer.
+//! A tunnel through a proxy: HTTP `CONNECT` or SOCKS5, built and checked by ws-handshake,
+//! over a blocking `TcpStream` with a deadline for the proxy's answers.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use http::Uri;
 use ws_endpoint::Config;
+use ws_handshake::socks::{Socks5Connect, Socks5Step};
 use ws_handshake::{ProxyConnect, ProxyOutcome};
 
 use crate::Error;
@@ -25,11 +26,28 @@ pub(crate) fn tunnel(
     config: &Config,
     connect_timeout: Option<Duration>,
 ) -> Result<TcpStream, Error> {
-    let connect = ProxyConnect::new(proxy, target)?.limits(config.handshake_limits);
-    let (host, port) = host_port(proxy, 80)?;
-    let mut tcp = tcp_connect(&host, port, connect_timeout)?;
-    let deadline = Deadline::new(config.handshake_timeout);
+    let http = proxy.scheme_str() == Some("http");
+    let (host, port) = host_port(proxy, if http { 80 } else { 1080 })?;
+    let tcp = if http {
+        let connect = ProxyConnect::new(proxy, target)?.limits(config.handshake_limits);
+        let tcp = tcp_connect(&host, port, connect_timeout)?;
+        http_tunnel(tcp, &connect, Deadline::new(config.handshake_timeout))?
+    } else {
+        let socks = Socks5Connect::new(proxy, target)?;
+        let tcp = tcp_connect(&host, port, connect_timeout)?;
+        socks_tunnel(tcp, socks, Deadline::new(config.handshake_timeout))?
+    };
+    // The WebSocket sets the read timeouts it needs; writes block again.
+    tcp.set_read_timeout(None)?;
+    tcp.set_write_timeout(None)?;
+    Ok(tcp)
+}
 
+fn http_tunnel(
+    mut tcp: TcpStream,
+    connect: &ProxyConnect,
+    deadline: Deadline,
+) -> Result<TcpStream, Error> {
     let mut buf = Vec::new();
     connect.encode(&mut buf);
     tcp.set_write_timeout(deadline.remaining()?)?;
@@ -41,36 +59,74 @@ pub(crate) fn tunnel(
     loop {
         if let Some((outcome, used)) = connect.parse_response(&buf).map_err(Error::ProxyResponse)? {
             return match outcome {
-                ProxyOutcome::Connected(_) if used == buf.len() => {
-                    // The WebSocket sets the read timeouts it needs; writes block again.
-                    tcp.set_read_timeout(None)?;
-                    tcp.set_write_timeout(None)?;
-                    Ok(tcp)
-                }
-                // Nothing was sent through the tunnel yet, so nothing can have come back.
-                ProxyOutcome::Connected(_) => Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "the proxy sent data through the tunnel before it was used",
-                )
-                .into()),
+                ProxyOutcome::Connected(_) if used == buf.len() => Ok(tcp),
+                ProxyOutcome::Connected(_) => Err(early_data()),
                 ProxyOutcome::Rejected(response) => Err(Error::ProxyRefused(Box::new(response))),
             };
         }
-        tcp.set_read_timeout(deadline.remaining()?)?;
-        let read = match tcp.read(&mut chunk) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the proxy closed the connection before it answered CONNECT",
-                )
-                .into());
-            }
-            Ok(read) => read,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
-            Err(e) => return Err(deadline.explain(e).into()),
-        };
-        buf.extend_from_slice(&chunk[..read]);
+        read_more(&mut tcp, &mut chunk, &mut buf, &deadline)?;
     }
+}
+
+/// The SOCKS5 exchange (RFC 1928, RFC 1929 with the URL's credentials); the target's
+/// name goes to the proxy unresolved.
+fn socks_tunnel(
+    mut tcp: TcpStream,
+    mut socks: Socks5Connect,
+    deadline: Deadline,
+) -> Result<TcpStream, Error> {
+    tcp.set_write_timeout(deadline.remaining()?)?;
+    tcp.write_all(&socks.greeting())
+        .map_err(|e| deadline.explain(e))?;
+    // Each answer is at most 262 bytes, and `buf` holds at most one answer and a read.
+    let mut buf = Vec::new();
+    let mut chunk = [0; 512];
+    loop {
+        match socks.advance(&buf).map_err(Error::Socks)? {
+            Some((Socks5Step::Send(bytes), used)) => {
+                buf.drain(..used);
+                tcp.set_write_timeout(deadline.remaining()?)?;
+                tcp.write_all(&bytes).map_err(|e| deadline.explain(e))?;
+            }
+            Some((Socks5Step::Connected, used)) if used == buf.len() => return Ok(tcp),
+            Some((Socks5Step::Connected, _)) => return Err(early_data()),
+            None => read_more(&mut tcp, &mut chunk, &mut buf, &deadline)?,
+        }
+    }
+}
+
+/// One read of the proxy's answer into `buf`, within the deadline; its end before the
+/// answer is an error.
+fn read_more(
+    tcp: &mut TcpStream,
+    chunk: &mut [u8],
+    buf: &mut Vec<u8>,
+    deadline: &Deadline,
+) -> Result<(), Error> {
+    tcp.set_read_timeout(deadline.remaining()?)?;
+    let read = match tcp.read(chunk) {
+        Ok(0) => {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the proxy closed the connection before it opened the tunnel",
+            )
+            .into());
+        }
+        Ok(read) => read,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+        Err(e) => return Err(deadline.explain(e).into()),
+    };
+    buf.extend_from_slice(&chunk[..read]);
+    Ok(())
+}
+
+/// Nothing was sent through the tunnel yet, so nothing can have come back.
+fn early_data() -> Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "the proxy sent data through the tunnel before it was used",
+    )
+    .into()
 }
 
 /// When the proxy's answer is due, if ever.
@@ -113,7 +169,7 @@ impl Deadline {
         io::Error::new(
             io::ErrorKind::TimedOut,
             format!(
-                "the proxy did not answer CONNECT within {:?}",
+                "the proxy did not open the tunnel within {:?}",
                 self.timeout.unwrap_or_default()
             ),
         )

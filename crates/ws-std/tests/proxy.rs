@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use ws_endpoint::Config;
 use ws_std::{ConnectOptions, Error, Message};
 
-use support::{LIMIT, connect_proxy, echo_server, read_head};
+use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
+use ws_handshake::socks::SocksError;
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -30,6 +31,40 @@ fn ws_through_an_authenticating_proxy() {
         ws.recv().unwrap(),
         Some(Message::text("through the tunnel"))
     );
+}
+
+#[test]
+fn ws_through_a_socks5_proxy() {
+    let server = echo_server();
+    let (proxy, targets) = socks5_proxy("user", "pass");
+    let mut ws = ConnectOptions::new(&format!("ws://{server}/chat"))
+        .unwrap()
+        .proxy(&format!("socks5://user:pass@{proxy}"))
+        .unwrap()
+        .connect()
+        .unwrap();
+    assert_eq!(targets.recv_timeout(LIMIT).unwrap(), server.to_string());
+    ws.send(Message::text("through SOCKS")).unwrap();
+    assert_eq!(ws.recv().unwrap(), Some(Message::text("through SOCKS")));
+}
+
+#[test]
+fn socks5_refusals_are_typed() {
+    let (proxy, _targets) = socks5_proxy("user", "pass");
+    for (credentials, expected) in [
+        ("user:wrong@", SocksError::AuthenticationFailed(1)),
+        ("", SocksError::NoAcceptableMethod),
+    ] {
+        let refused = ConnectOptions::new("ws://127.0.0.1:1/")
+            .unwrap()
+            .proxy(&format!("socks5://{credentials}{proxy}"))
+            .unwrap()
+            .connect();
+        assert!(
+            matches!(&refused, Err(Error::Socks(error)) if *error == expected),
+            "{refused:?}"
+        );
+    }
 }
 
 #[test]
@@ -55,8 +90,8 @@ fn a_proxy_refusal_carries_its_response() {
 }
 
 #[test]
-fn only_http_proxies_are_accepted() {
-    for url in ["https://proxy.example", "socks5://proxy.example:1080"] {
+fn only_http_and_socks5_proxies_are_accepted() {
+    for url in ["https://proxy.example", "socks4://proxy.example:1080"] {
         let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
         assert!(
             matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
@@ -66,9 +101,9 @@ fn only_http_proxies_are_accepted() {
     // The error names the proxy without its password.
     let refused = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy("socks5://me:secret@proxy.example:1080");
+        .proxy("socks4://me:secret@proxy.example:1080");
     assert!(
-        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks5://***@proxy.example:1080"),
+        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks4://***@proxy.example:1080"),
         "{refused:?}"
     );
     let refused = ConnectOptions::new("ws://a.example/")
@@ -152,7 +187,7 @@ fn a_silent_proxy_times_out() {
         "{error:?}"
     );
     assert!(
-        error.to_string().contains("did not answer CONNECT"),
+        error.to_string().contains("did not open the tunnel"),
         "{error}"
     );
     assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");

@@ -96,8 +96,12 @@ impl ConnectOptions {
     /// `Proxy-Authorization: Basic`.
     ///
     /// A proxy that refuses the tunnel is [`Error::ProxyRefused`], carrying its response.
-    /// `https://` proxies (TLS to the proxy itself) are not supported:
-    /// [`Error::UnsupportedProxy`].
+    ///
+    /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
+    /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
+    /// resolved by the proxy, the URL's credentials offered as username and password
+    /// (RFC 1929); a refusal is [`Error::Socks`]. Other proxies (`https://`, TLS to the
+    /// proxy itself; SOCKS4) are not supported: [`Error::UnsupportedProxy`].
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -238,11 +242,11 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://` proxy URL (TLS to the proxy itself is not supported). Errors do not
-/// repeat its credentials.
+/// An `http://`, `socks5://` or `socks5h://` proxy URL (TLS to the proxy itself is not
+/// supported). Errors do not repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url.parse()?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "socks5" | "socks5h")) {
         let shown = ws_handshake::proxy_env::without_credentials(url);
         return Err(Error::UnsupportedProxy(shown.into_owned()));
     }

@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio::time::timeout;
 use ws_tokio::{Config, ConnectOptions, Error, Message};
 
-use support::{LIMIT, connect_proxy, echo_server, read_head};
+use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
+use ws_handshake::socks::SocksError;
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -29,6 +30,43 @@ async fn ws_through_an_authenticating_proxy() {
     ws.send(Message::text("through the tunnel")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
     assert_eq!(reply, Message::text("through the tunnel"));
+}
+
+#[tokio::test]
+async fn ws_through_a_socks5_proxy() {
+    let server = echo_server().await;
+    let (proxy, mut targets) = socks5_proxy("user", "pass").await;
+    let (mut ws, _) = ConnectOptions::new(&format!("ws://{server}/chat"))
+        .unwrap()
+        .proxy(&format!("socks5://user:pass@{proxy}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(targets.recv().await.unwrap(), server.to_string());
+    ws.send(Message::text("through SOCKS")).await.unwrap();
+    let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
+    assert_eq!(reply, Message::text("through SOCKS"));
+}
+
+#[tokio::test]
+async fn socks5_refusals_are_typed() {
+    let (proxy, _targets) = socks5_proxy("user", "pass").await;
+    for (credentials, expected) in [
+        ("user:wrong@", SocksError::AuthenticationFailed(1)),
+        ("", SocksError::NoAcceptableMethod),
+    ] {
+        let refused = ConnectOptions::new("ws://127.0.0.1:1/")
+            .unwrap()
+            .proxy(&format!("socks5://{credentials}{proxy}"))
+            .unwrap()
+            .connect()
+            .await;
+        assert!(
+            matches!(&refused, Err(Error::Socks(error)) if *error == expected),
+            "{refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -55,8 +93,8 @@ async fn a_proxy_refusal_carries_its_response() {
 }
 
 #[test]
-fn only_http_proxies_are_accepted() {
-    for url in ["https://proxy.example", "socks5://proxy.example:1080"] {
+fn only_http_and_socks5_proxies_are_accepted() {
+    for url in ["https://proxy.example", "socks4://proxy.example:1080"] {
         let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
         assert!(
             matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
@@ -66,9 +104,9 @@ fn only_http_proxies_are_accepted() {
     // The error names the proxy without its password.
     let refused = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy("socks5://me:secret@proxy.example:1080");
+        .proxy("socks4://me:secret@proxy.example:1080");
     assert!(
-        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks5://***@proxy.example:1080"),
+        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks4://***@proxy.example:1080"),
         "{refused:?}"
     );
 }

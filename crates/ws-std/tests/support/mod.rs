@@ -1,5 +1,6 @@
 //! Helpers shared by the tests: timing checks, and servers on 127.0.0.1 for the client
-//! tests (an HTTP CONNECT proxy, a WebSocket server that answers each request as told).
+//! tests (an HTTP CONNECT proxy, a SOCKS5 proxy, a WebSocket server that answers each
+//! request as told).
 //! Each test binary uses some of them, so the rest would warn as dead code.
 #![allow(dead_code)]
 
@@ -147,6 +148,71 @@ fn serve_connect(
         None => TcpStream::connect(target)?,
     };
     client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+    let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
+    let upstream = std::thread::spawn(move || pipe(client_read, server_write));
+    pipe(server, client);
+    let _ = upstream.join();
+    Ok(())
+}
+
+/// A SOCKS5 proxy on 127.0.0.1 (RFC 1928) that demands `user` and `password` (RFC 1929),
+/// then connects to the target and copies bytes both ways. Returns its address and a
+/// channel that receives each target as `host:port`.
+pub(crate) fn socks5_proxy(
+    user: &'static str,
+    password: &'static str,
+) -> (SocketAddr, mpsc::Receiver<String>) {
+    let (targets, seen) = mpsc::channel();
+    let addr = listen(move |tcp| {
+        // A failed tunnel shows in the client's result, which the test checks.
+        let _ = serve_socks5(tcp, (user, password), &targets);
+    });
+    (addr, seen)
+}
+
+/// One connection of the test SOCKS5 proxy.
+fn serve_socks5(
+    mut client: TcpStream,
+    (user, password): (&str, &str),
+    targets: &mpsc::Sender<String>,
+) -> io::Result<()> {
+    let read_field = |client: &mut TcpStream| -> io::Result<Vec<u8>> {
+        let mut len = [0];
+        client.read_exact(&mut len)?;
+        let mut field = vec![0; usize::from(len[0])];
+        client.read_exact(&mut field)?;
+        Ok(field)
+    };
+    let mut version = [0];
+    client.read_exact(&mut version)?;
+    if !read_field(&mut client)?.contains(&2) {
+        return client.write_all(&[5, 0xFF]);
+    }
+    client.write_all(&[5, 2])?;
+    client.read_exact(&mut version)?;
+    let credentials = (read_field(&mut client)?, read_field(&mut client)?);
+    if credentials != (user.as_bytes().to_vec(), password.as_bytes().to_vec()) {
+        return client.write_all(&[1, 1]);
+    }
+    client.write_all(&[1, 0])?;
+    // Version, command, reserved, address type.
+    let mut request = [0; 4];
+    client.read_exact(&mut request)?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0; 4];
+            client.read_exact(&mut ip)?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => String::from_utf8_lossy(&read_field(&mut client)?).into_owned(),
+        _ => return client.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]),
+    };
+    let mut port = [0; 2];
+    client.read_exact(&mut port)?;
+    let target = format!("{host}:{}", u16::from_be_bytes(port));
+    let _ = targets.send(target.clone());
+    let server = TcpStream::connect(target)?;
+    client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])?;
     let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
     let upstream = std::thread::spawn(move || pipe(client_read, server_write));
     pipe(server, client);

@@ -1,5 +1,5 @@
-//! Helpers shared by the client tests: an echo server, an HTTP CONNECT proxy, a test
-//! certificate. Each test binary uses some of them, so the rest would warn as dead code.
+//! Helpers shared by the client tests: an echo server, an HTTP CONNECT proxy, a SOCKS5
+//! proxy, a test certificate. Each test binary uses some of them, so the rest would warn as dead code.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -67,18 +67,31 @@ pub(crate) fn connect_proxy_on(
     auth: &'static str,
     forward_to: Option<SocketAddr>,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
-    let addr = listener.local_addr().unwrap();
     let (targets, seen) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let targets = targets.clone();
-            tokio::spawn(async move {
-                // A failed tunnel shows in the client's result, which the test checks.
-                let _ = serve_connect(tcp, auth, targets, forward_to).await;
-            });
+    let addr = serve_each(listener, move |tcp| {
+        let targets = targets.clone();
+        async move {
+            // A failed tunnel shows in the client's result, which the test checks.
+            let _ = serve_connect(tcp, auth, targets, forward_to).await;
         }
     });
     (addr, seen)
+}
+
+/// Runs `serve` on a task of its own for each connection to `listener`; returns the
+/// listener's address.
+fn serve_each<F, Fut>(listener: TcpListener, serve: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(serve(tcp));
+        }
+    });
+    addr
 }
 
 /// One connection of the test proxy.
@@ -118,6 +131,72 @@ async fn serve_connect(
     client
         .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
         .await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
+/// A SOCKS5 proxy on 127.0.0.1 (RFC 1928) that demands `user` and `password` (RFC 1929),
+/// then connects to the target and copies bytes both ways. Returns its address and a
+/// channel that receives each target as `host:port`.
+pub(crate) async fn socks5_proxy(
+    user: &'static str,
+    password: &'static str,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (targets, seen) = mpsc::unbounded_channel();
+    let addr = serve_each(listener, move |tcp| {
+        let targets = targets.clone();
+        async move {
+            // A failed tunnel shows in the client's result, which the test checks.
+            let _ = serve_socks5(tcp, (user, password), targets).await;
+        }
+    });
+    (addr, seen)
+}
+
+/// One connection of the test SOCKS5 proxy.
+async fn serve_socks5(
+    mut client: TcpStream,
+    (user, password): (&str, &str),
+    targets: mpsc::UnboundedSender<String>,
+) -> std::io::Result<()> {
+    async fn read_field(client: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+        let len = client.read_u8().await?;
+        let mut field = vec![0; usize::from(len)];
+        client.read_exact(&mut field).await?;
+        Ok(field)
+    }
+    let _version = client.read_u8().await?;
+    if !read_field(&mut client).await?.contains(&2) {
+        return client.write_all(&[5, 0xFF]).await;
+    }
+    client.write_all(&[5, 2]).await?;
+    let _version = client.read_u8().await?;
+    let credentials = (
+        read_field(&mut client).await?,
+        read_field(&mut client).await?,
+    );
+    if credentials != (user.as_bytes().to_vec(), password.as_bytes().to_vec()) {
+        return client.write_all(&[1, 1]).await;
+    }
+    client.write_all(&[1, 0]).await?;
+    // Version, command, reserved, address type.
+    let mut request = [0; 4];
+    client.read_exact(&mut request).await?;
+    let host = match request[3] {
+        1 => {
+            let mut ip = [0; 4];
+            client.read_exact(&mut ip).await?;
+            std::net::Ipv4Addr::from(ip).to_string()
+        }
+        3 => String::from_utf8_lossy(&read_field(&mut client).await?).into_owned(),
+        _ => return client.write_all(&[5, 8, 0, 1, 0, 0, 0, 0, 0, 0]).await,
+    };
+    let port = client.read_u16().await?;
+    let target = format!("{host}:{port}");
+    let _ = targets.send(target.clone());
+    let mut server = TcpStream::connect(target).await?;
+    client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
     tokio::io::copy_bidirectional(&mut client, &mut server).await?;
     Ok(())
 }
