@@ -104,8 +104,9 @@ pub(crate) struct ConnectArgs {
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
-    /// Tunnel through this HTTP proxy with CONNECT: http://HOST:PORT, or
-    /// http://USER:PASSWORD@HOST:PORT with credentials. Without it, the proxy the
+    /// Tunnel through this proxy: http://HOST:PORT (HTTP CONNECT) or socks5://HOST:PORT
+    /// (SOCKS5, the host name resolved by the proxy; socks5h:// alike), with
+    /// USER:PASSWORD@ before the host for credentials. Without it, the proxy the
     /// environment names, as curl reads it: https_proxy for wss://, http_proxy for ws://
     /// (lowercase first, then uppercase), else all_proxy; none for hosts listed in
     /// no_proxy ('*' for all) and for loopback hosts.
@@ -217,7 +218,8 @@ pub(crate) fn parse_ws_url(text: &str) -> Result<WsUrl, String> {
     })
 }
 
-/// An `http://` proxy URL, checked here so that a bad one is a usage error.
+/// An `http://`, `socks5://` or `socks5h://` proxy URL, checked here so that a bad one is
+/// a usage error.
 #[derive(Clone, Debug)]
 pub(crate) struct ProxyUrl {
     /// As given, for `ConnectOptions::proxy`.
@@ -228,15 +230,17 @@ pub(crate) struct ProxyUrl {
 
 pub(crate) fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("socks5" | "socks5h") => 1080,
+        _ => return Err("only http://, socks5:// and socks5h:// proxies are supported".into()),
+    };
     let host = uri.host().filter(|host| !host.is_empty());
-    match (uri.scheme_str(), host) {
-        (Some("http"), Some(host)) => Ok(ProxyUrl {
-            url: text.to_owned(),
-            addr: format!("{host}:{}", uri.port_u16().unwrap_or(80)),
-        }),
-        (Some("http"), None) => Err("the proxy URL has no host".into()),
-        _ => Err("only http:// proxies are supported".into()),
-    }
+    let host = host.ok_or("the proxy URL has no host")?;
+    Ok(ProxyUrl {
+        url: text.to_owned(),
+        addr: format!("{host}:{}", uri.port_u16().unwrap_or(default_port)),
+    })
 }
 
 fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
@@ -328,7 +332,15 @@ mod tests {
         assert_eq!(parse_proxy_url("http://proxy").unwrap().addr, "proxy:80");
         assert!(parse_proxy_url("http:///x").is_err());
         assert!(parse_proxy_url("https://proxy:3128").is_err());
-        assert!(parse_proxy_url("socks5://proxy:1080").is_err());
+        assert!(parse_proxy_url("socks4://proxy:1080").is_err());
+        assert_eq!(
+            parse_proxy_url("socks5://proxy").unwrap().addr,
+            "proxy:1080"
+        );
+        assert_eq!(
+            parse_proxy_url("socks5h://u:p@proxy:9").unwrap().addr,
+            "proxy:9"
+        );
     }
 
     #[test]

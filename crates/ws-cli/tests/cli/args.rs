@@ -44,9 +44,9 @@ fn bad_urls() {
             "connect",
             "ws://127.0.0.1:1/",
             "--proxy",
-            "socks5://127.0.0.1:1080",
+            "socks4://127.0.0.1:1080",
         ],
-        "only http:// proxies",
+        "only http://, socks5:// and socks5h:// proxies",
     );
 }
 
