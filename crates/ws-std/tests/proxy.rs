@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -112,16 +112,21 @@ fn only_http_and_socks5_proxies_are_accepted() {
     assert!(matches!(&refused, Err(Error::Url(_))), "{refused:?}");
 }
 
-/// What a client with `config` gets from a proxy that reads the `CONNECT` request, answers
+/// What a client with `config` gets from a proxy of `scheme` (`http` or `socks5`) that
+/// reads the client's first message (the `CONNECT` head, or the SOCKS5 greeting), answers
 /// `answer` and then holds the connection open until the client is done.
-fn answered_with(answer: &[u8], config: Config) -> Error {
+fn answered_with(scheme: &'static str, answer: &[u8], config: Config) -> Error {
     let answer = answer.to_vec();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy = listener.local_addr().unwrap();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         let (mut tcp, _) = listener.accept().unwrap();
-        read_head(&mut tcp).unwrap();
+        if scheme == "http" {
+            read_head(&mut tcp).unwrap();
+        } else {
+            tcp.read_exact(&mut [0; 3]).unwrap();
+        }
         // A client that gave up early makes this fail, which the test expects.
         let _ = tcp.write_all(&answer);
         if answer.is_empty() {
@@ -132,7 +137,7 @@ fn answered_with(answer: &[u8], config: Config) -> Error {
     });
     let result = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy(&format!("http://{proxy}"))
+        .proxy(&format!("{scheme}://{proxy}"))
         .unwrap()
         .config(config)
         .connect();
@@ -142,18 +147,53 @@ fn answered_with(answer: &[u8], config: Config) -> Error {
 
 #[test]
 fn a_broken_proxy_answer_is_a_typed_error() {
-    let error = answered_with(b"", Config::default());
+    let error = answered_with("http", b"", Config::default());
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
         "{error:?}"
     );
-    let error = answered_with(b"HTTP/1.1 200 OK\r\n\r\nearly bytes", Config::default());
+    let error = answered_with(
+        "http",
+        b"HTTP/1.1 200 OK\r\n\r\nearly bytes",
+        Config::default(),
+    );
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
         "{error:?}"
     );
-    let error = answered_with(b"SSH-2.0-OpenSSH\r\n\r\n", Config::default());
+    let error = answered_with("http", b"SSH-2.0-OpenSSH\r\n\r\n", Config::default());
     assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+}
+
+#[test]
+fn a_broken_socks5_answer_is_a_typed_error() {
+    let error = answered_with("socks5", b"", Config::default());
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        "{error:?}"
+    );
+    // Connected, then a byte from the target before the client sent any.
+    let early = [5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0, b'x'];
+    let error = answered_with("socks5", &early, Config::default());
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        "{error:?}"
+    );
+    let refused = [5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0];
+    let error = answered_with("socks5", &refused, Config::default());
+    assert!(
+        matches!(error, Error::Socks(SocksError::Refused(5))),
+        "{error:?}"
+    );
+    let error = answered_with(
+        "socks5",
+        b"HTTP/1.1 400 Bad Request\r\n\r\n",
+        Config::default(),
+    );
+    assert!(
+        matches!(error, Error::Socks(SocksError::NotSocks5(b'H'))),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -164,7 +204,7 @@ fn a_proxy_answer_is_read_within_the_handshake_limits() {
         "HTTP/1.1 200 OK\r\nx-filler: {}",
         "0123456789".repeat(10_000)
     );
-    let error = answered_with(endless.as_bytes(), Config::default());
+    let error = answered_with("http", endless.as_bytes(), Config::default());
     assert!(
         matches!(
             &error,
@@ -180,7 +220,7 @@ fn a_silent_proxy_times_out() {
     config.handshake_timeout = Some(Duration::from_millis(200));
     let started = Instant::now();
     // The proxy takes the request and says nothing.
-    let error = answered_with(b"HTTP/1.1 200 OK\r\n", config);
+    let error = answered_with("http", b"HTTP/1.1 200 OK\r\n", config);
     let elapsed = started.elapsed();
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::TimedOut),

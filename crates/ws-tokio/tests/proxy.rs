@@ -4,7 +4,7 @@ mod support;
 
 use std::io;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 use ws_tokio::{Config, ConnectOptions, Error, Message};
@@ -112,17 +112,27 @@ fn only_http_and_socks5_proxies_are_accepted() {
 }
 
 /// What a client gets from a proxy that answers `CONNECT` with `answer` and closes.
-async fn answered_with(answer: &'static [u8]) -> Error {
+async fn answered_with(scheme: &'static str, answer: &'static [u8]) -> Error {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (mut tcp, _) = listener.accept().await.unwrap();
-        read_head(&mut tcp).await.unwrap();
-        tcp.write_all(answer).await.unwrap();
+        if scheme == "http" {
+            read_head(&mut tcp).await.unwrap();
+        } else {
+            tcp.read_exact(&mut [0; 3]).await.unwrap();
+        }
+        // A client that gave up early makes this fail, which the test expects.
+        let _ = tcp.write_all(answer).await;
+        if !answer.is_empty() {
+            // Held until the client closes (closing now, with its later bytes unread,
+            // could reset the connection before it read the answer).
+            let _ = tcp.read_to_end(&mut Vec::new()).await;
+        }
     });
     let result = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy(&format!("http://{proxy}"))
+        .proxy(&format!("{scheme}://{proxy}"))
         .unwrap()
         .connect();
     timeout(LIMIT, result)
@@ -134,18 +144,43 @@ async fn answered_with(answer: &'static [u8]) -> Error {
 
 #[tokio::test]
 async fn a_broken_proxy_answer_is_a_typed_error() {
-    let error = answered_with(b"").await;
+    let error = answered_with("http", b"").await;
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
         "{error:?}"
     );
-    let error = answered_with(b"HTTP/1.1 200 OK\r\n\r\nearly bytes").await;
+    let error = answered_with("http", b"HTTP/1.1 200 OK\r\n\r\nearly bytes").await;
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
         "{error:?}"
     );
-    let error = answered_with(b"SSH-2.0-OpenSSH\r\n\r\n").await;
+    let error = answered_with("http", b"SSH-2.0-OpenSSH\r\n\r\n").await;
     assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_broken_socks5_answer_is_a_typed_error() {
+    let error = answered_with("socks5", b"").await;
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        "{error:?}"
+    );
+    // Connected, then a byte from the target before the client sent any.
+    let error = answered_with("socks5", &[5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0, b'x']).await;
+    assert!(
+        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        "{error:?}"
+    );
+    let error = answered_with("socks5", &[5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+    assert!(
+        matches!(error, Error::Socks(SocksError::Refused(5))),
+        "{error:?}"
+    );
+    let error = answered_with("socks5", b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+    assert!(
+        matches!(error, Error::Socks(SocksError::NotSocks5(b'H'))),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
