@@ -230,16 +230,14 @@ pub(crate) struct ProxyUrl {
 
 pub(crate) fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
-    let default_port = match uri.scheme_str() {
-        Some("http") => 80,
-        Some("socks5" | "socks5h") => 1080,
-        _ => return Err("only http://, socks5:// and socks5h:// proxies are supported".into()),
+    let Some(kind) = ws_handshake::ProxyKind::of(&uri) else {
+        return Err("only http://, socks5:// and socks5h:// proxies are supported".into());
     };
     let host = uri.host().filter(|host| !host.is_empty());
     let host = host.ok_or("the proxy URL has no host")?;
     Ok(ProxyUrl {
         url: text.to_owned(),
-        addr: format!("{host}:{}", uri.port_u16().unwrap_or(default_port)),
+        addr: format!("{host}:{}", uri.port_u16().unwrap_or(kind.default_port())),
     })
 }
 

@@ -75,6 +75,6 @@ pub use auth::{basic_authorization, userinfo_authorization};
 pub use client::{Accepted, ClientBuilder, ClientHandshake, ClientOutcome};
 pub use error::{RequestError, ResponseError, UsageError};
 pub use key::accept_key;
-pub use proxy::{ProxyConnect, ProxyOutcome};
+pub use proxy::{ProxyConnect, ProxyKind, ProxyOutcome};
 pub use server::{Accept, Incoming, UpgradeRequest};
 pub use wire::{Limits, encode_response};

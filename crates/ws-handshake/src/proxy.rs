@@ -46,6 +46,48 @@ pub enum ProxyOutcome {
     Rejected(Response<Vec<u8>>),
 }
 
+/// The kinds of proxy a client can open a tunnel through, told by the proxy URI's scheme:
+/// one list for every adapter and tool, with each kind's default port.
+///
+/// ```
+/// use ws_handshake::ProxyKind;
+///
+/// let kind = |url: &str| ProxyKind::of(&url.parse().unwrap());
+/// assert_eq!(kind("http://proxy:3128"), Some(ProxyKind::Http));
+/// assert_eq!(kind("socks5h://proxy").map(ProxyKind::default_port), Some(1080));
+/// assert_eq!(kind("https://proxy"), None); // TLS to the proxy itself
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProxyKind {
+    /// `http://`: an HTTP `CONNECT` tunnel ([`ProxyConnect`]).
+    Http,
+    /// `socks5://` or `socks5h://`: a SOCKS5 tunnel
+    /// ([`Socks5Connect`](crate::socks::Socks5Connect)), the target's name resolved by
+    /// the proxy either way.
+    Socks5,
+}
+
+impl ProxyKind {
+    /// The kind `proxy`'s scheme names, or `None` for one no client here supports
+    /// (`https://`, `socks4://`...).
+    pub fn of(proxy: &Uri) -> Option<ProxyKind> {
+        match proxy.scheme_str() {
+            Some("http") => Some(ProxyKind::Http),
+            Some("socks5" | "socks5h") => Some(ProxyKind::Socks5),
+            _ => None,
+        }
+    }
+
+    /// The port when the URI names none: 80 for HTTP, 1080 for SOCKS5.
+    pub fn default_port(self) -> u16 {
+        match self {
+            ProxyKind::Http => 80,
+            ProxyKind::Socks5 => 1080,
+        }
+    }
+}
+
 /// Refuses a proxy URI whose scheme is not one of `schemes`.
 pub(crate) fn check_proxy_scheme(proxy: &Uri, schemes: &[&str]) -> Result<(), UsageError> {
     match proxy.scheme_str() {

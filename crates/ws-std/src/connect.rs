@@ -8,6 +8,7 @@ use std::time::Duration;
 use http::Uri;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use ws_endpoint::Config;
+use ws_handshake::ProxyKind;
 use ws_handshake::proxy_env::without_credentials;
 use ws_handshake::redirect::{RedirectError, Redirects};
 
@@ -154,9 +155,9 @@ impl ConnectOptions {
     /// redirect to another host is judged again. A proxy given with
     /// [`proxy`](ConnectOptions::proxy) takes precedence.
     ///
-    /// The variables are read when connecting. One that names something other than an
-    /// `http://` proxy makes [`connect`](ConnectOptions::connect) fail with
-    /// [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
+    /// The variables are read when connecting. One that names no supported proxy (see
+    /// [`proxy`](ConnectOptions::proxy)) makes [`connect`](ConnectOptions::connect) fail
+    /// with [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
     pub fn proxy_from_env(mut self) -> ConnectOptions {
         self.proxy_from_env = true;
         self
@@ -274,7 +275,7 @@ fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url
         .parse()
         .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
-    if !matches!(uri.scheme_str(), Some("http" | "socks5" | "socks5h")) {
+    if ProxyKind::of(&uri).is_none() {
         return Err(Error::UnsupportedProxy(shown()));
     }
     Ok(uri)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use http::Uri;
 use ws_endpoint::Config;
 use ws_handshake::socks::{Socks5Connect, Socks5Step};
-use ws_handshake::{ProxyConnect, ProxyOutcome};
+use ws_handshake::{ProxyConnect, ProxyKind, ProxyOutcome};
 
 use crate::Error;
 use crate::connect::{host_port, tcp_connect};
@@ -26,16 +26,23 @@ pub(crate) fn tunnel(
     config: &Config,
     connect_timeout: Option<Duration>,
 ) -> Result<TcpStream, Error> {
-    let http = proxy.scheme_str() == Some("http");
-    let (host, port) = host_port(proxy, if http { 80 } else { 1080 })?;
-    let tcp = if http {
-        let connect = ProxyConnect::new(proxy, target)?.limits(config.handshake_limits);
-        let tcp = tcp_connect(&host, port, connect_timeout)?;
-        http_tunnel(tcp, &connect, Deadline::new(config.handshake_timeout))?
-    } else {
+    let kind = ProxyKind::of(proxy);
+    let port = kind.unwrap_or(ProxyKind::Http).default_port();
+    let (host, port) = host_port(proxy, port)?;
+    let deadline = Deadline::new(config.handshake_timeout);
+    // The exchange is set up (and checked) before anything is connected. Any scheme but
+    // SOCKS5 goes to `ProxyConnect`, which refuses those it cannot use (`ConnectOptions`
+    // keeps none of them anyway).
+    let tcp = if kind == Some(ProxyKind::Socks5) {
         let socks = Socks5Connect::new(proxy, target)?;
-        let tcp = tcp_connect(&host, port, connect_timeout)?;
-        socks_tunnel(tcp, socks, Deadline::new(config.handshake_timeout))?
+        socks_tunnel(tcp_connect(&host, port, connect_timeout)?, socks, deadline)?
+    } else {
+        let connect = ProxyConnect::new(proxy, target)?.limits(config.handshake_limits);
+        http_tunnel(
+            tcp_connect(&host, port, connect_timeout)?,
+            &connect,
+            deadline,
+        )?
     };
     // The WebSocket sets the read timeouts it needs; writes block again.
     tcp.set_read_timeout(None)?;

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{Config, Endpoint, Event};
 use ws_handshake::redirect::{RedirectError, Redirects};
-use ws_handshake::{ClientBuilder, UsageError};
+use ws_handshake::{ClientBuilder, ProxyKind, UsageError};
 
 use crate::conn::{Conn, Half, now};
 use crate::handshake::handshake_event;
@@ -114,9 +114,9 @@ impl ConnectOptions {
     /// redirect to another host is judged again. A proxy given with
     /// [`proxy`](ConnectOptions::proxy) takes precedence.
     ///
-    /// The variables are read when connecting. One that names something other than an
-    /// `http://` proxy makes [`connect`](ConnectOptions::connect) fail with
-    /// [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
+    /// The variables are read when connecting. One that names no supported proxy (see
+    /// [`proxy`](ConnectOptions::proxy)) makes [`connect`](ConnectOptions::connect) fail
+    /// with [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
     pub fn proxy_from_env(mut self) -> ConnectOptions {
         self.proxy_from_env = true;
         self
@@ -246,7 +246,7 @@ impl ConnectOptions {
 /// supported). Errors do not repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url.parse()?;
-    if !matches!(uri.scheme_str(), Some("http" | "socks5" | "socks5h")) {
+    if ProxyKind::of(&uri).is_none() {
         let shown = ws_handshake::proxy_env::without_credentials(url);
         return Err(Error::UnsupportedProxy(shown.into_owned()));
     }

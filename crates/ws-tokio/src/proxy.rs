@@ -6,7 +6,7 @@ use http::Uri;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ws_handshake::socks::{Socks5Connect, Socks5Step};
-use ws_handshake::{Limits, ProxyConnect, ProxyOutcome};
+use ws_handshake::{Limits, ProxyConnect, ProxyKind, ProxyOutcome};
 
 use crate::Error;
 use crate::client::tcp_connect;
@@ -17,16 +17,18 @@ const READ_CHUNK: usize = 4096;
 /// Connects to `proxy` and asks it for a tunnel to the host and port of `target`: the TCP
 /// stream, which then leads to the target.
 pub(crate) async fn tunnel(proxy: &Uri, target: &Uri, limits: Limits) -> Result<TcpStream, Error> {
-    if proxy.scheme_str() == Some("http") {
-        http_tunnel(proxy, target, limits).await
-    } else {
+    // Any scheme but SOCKS5 goes to `ProxyConnect`, which refuses those it cannot use
+    // (`ConnectOptions` keeps none of them anyway).
+    if ProxyKind::of(proxy) == Some(ProxyKind::Socks5) {
         socks_tunnel(proxy, target).await
+    } else {
+        http_tunnel(proxy, target, limits).await
     }
 }
 
 async fn http_tunnel(proxy: &Uri, target: &Uri, limits: Limits) -> Result<TcpStream, Error> {
     let connect = ProxyConnect::new(proxy, target)?.limits(limits);
-    let mut tcp = tcp_connect(proxy, 80).await?;
+    let mut tcp = tcp_connect(proxy, ProxyKind::Http.default_port()).await?;
     let mut buf = Vec::new();
     connect.encode(&mut buf);
     tcp.write_all(&buf).await?;
@@ -50,7 +52,7 @@ async fn http_tunnel(proxy: &Uri, target: &Uri, limits: Limits) -> Result<TcpStr
 /// name goes to the proxy unresolved.
 async fn socks_tunnel(proxy: &Uri, target: &Uri) -> Result<TcpStream, Error> {
     let mut socks = Socks5Connect::new(proxy, target)?;
-    let mut tcp = tcp_connect(proxy, 1080).await?;
+    let mut tcp = tcp_connect(proxy, ProxyKind::Socks5.default_port()).await?;
     tcp.write_all(&socks.greeting()).await?;
     // Each answer is at most 262 bytes, and `buf` holds at most one answer and a read.
     let mut buf = Vec::new();
