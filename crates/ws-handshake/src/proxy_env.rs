@@ -1,7 +1,7 @@
-//! Which HTTP proxy the environment names for a connection, read the way curl and Python
-//! read it: `https_proxy` for `wss://` (and `https://`), `http_proxy` for `ws://` (and
-//! `http://`), else `all_proxy`; each lowercase first, then uppercase; none for a host
-//! that `no_proxy` lists or for a loopback host. No I/O and no environment access here:
+//! Which proxy (HTTP or SOCKS5) the environment names for a connection, read the way
+//! curl and Python read it: `https_proxy` for `wss://` (and `https://`), `http_proxy` for
+//! `ws://` (and `http://`), else `all_proxy`; each lowercase first, then uppercase; none
+//! for a host that `no_proxy` lists or for a loopback host. No I/O and no environment access here:
 //! the caller passes the lookup.
 //!
 //! ```
