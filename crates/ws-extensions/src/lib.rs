@@ -71,7 +71,7 @@ mod stack;
 
 pub use deflate::{DeflateParams, PerMessageDeflate};
 pub use error::{MessageError, NegotiationError};
-pub use stack::{Codec, Extension, Extensions, Negotiated};
+pub use stack::{Codec, Extension, Extensions, Negotiated, StandaloneKey};
 
 /// The most a decompressor inflates in one step before checking the message size limit:
 /// a message that would inflate past its limit fails having produced at most the limit

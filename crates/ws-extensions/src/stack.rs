@@ -60,6 +60,38 @@ pub trait Codec: fmt::Debug + Send {
 
     /// Encodes one fragment of an outgoing message, appending to `out`.
     fn encode(&mut self, payload: &[u8], fin: bool, out: &mut Vec<u8>) -> Result<(), MessageError>;
+
+    /// Whether this codec can encode a whole message on its own, without its connection's
+    /// state ([`encode_standalone`](Codec::encode_standalone)), and the parameters that
+    /// decide that encoding: codecs of the same extension that return the same value
+    /// encode a message to the same bytes, so one encoding serves all their connections
+    /// (a broadcast). `None`, the default, when the output depends on the connection.
+    fn standalone_params(&self) -> Option<u64> {
+        None
+    }
+
+    /// Encodes a whole message with no reference to anything sent before, appending to
+    /// `out`, and returns whether it was transformed (`false`: `out` is untouched and the
+    /// message goes out as it is, e.g. one too short to be worth compressing).
+    /// `compress` is false when the application opted out of compression.
+    ///
+    /// Called only when [`standalone_params`](Codec::standalone_params) is `Some`; the
+    /// default transforms nothing.
+    fn encode_standalone(
+        &self,
+        payload: &[u8],
+        compress: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, MessageError> {
+        let _ = (payload, compress, out);
+        Ok(false)
+    }
+
+    /// A transformed message from [`encode_standalone`](Codec::encode_standalone) was
+    /// sent on this connection in place of one from [`encode`](Codec::encode): what this
+    /// codec encodes next must not refer to anything before it (the peer's decoder saw a
+    /// message this codec's state never did).
+    fn sent_standalone(&mut self) {}
 }
 
 /// The extensions an endpoint supports, in order of preference; the configuration shared
@@ -113,7 +145,7 @@ impl Extensions {
             let codec = ext.confirm(&answer)?;
             negotiated.push(ext, answer.as_str().to_owned(), codec);
         }
-        negotiated.shrink_to_fit();
+        negotiated.finish();
         Ok(negotiated)
     }
 
@@ -139,7 +171,7 @@ impl Extensions {
                 negotiated.push(ext, answer, codec);
             }
         }
-        negotiated.shrink_to_fit();
+        negotiated.finish();
         negotiated
     }
 
@@ -174,20 +206,49 @@ struct Layer {
 /// call [`begin_outgoing`](Self::begin_outgoing), set the RSV bits it returns on the
 /// message's first frame (only), then [`encode`](Self::encode) each fragment. Control
 /// frames never go through extensions, so they may be interleaved freely.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Negotiated {
     layers: Vec<Layer>,
     /// Each extension's name and the text of its agreed element.
     agreed: Vec<(String, String)>,
     /// Bytes decoded so far in the current incoming message.
     received: usize,
+    /// How a message is encoded on its own here; `None` when some codec cannot.
+    standalone: Option<StandaloneKey>,
+}
+
+/// What decides how a connection's extensions encode a message on its own
+/// ([`Negotiated::encode_standalone`]): each extension's name and its codec's
+/// [`standalone_params`](Codec::standalone_params). Connections with equal keys encode a
+/// message to the same bytes, so a broadcast can encode it once per key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StandaloneKey(Vec<(String, u64)>);
+
+impl Default for Negotiated {
+    fn default() -> Negotiated {
+        Negotiated {
+            layers: Vec::new(),
+            agreed: Vec::new(),
+            received: 0,
+            // Nothing to transform: every connection without extensions shares one key.
+            standalone: Some(StandaloneKey::default()),
+        }
+    }
 }
 
 impl Negotiated {
-    /// Kept for the connection's lifetime: no room for more extensions is needed.
-    fn shrink_to_fit(&mut self) {
+    /// Called once the negotiation is complete.
+    fn finish(&mut self) {
+        // Kept for the connection's lifetime: no room for more extensions is needed.
         self.layers.shrink_to_fit();
         self.agreed.shrink_to_fit();
+        self.standalone = self
+            .layers
+            .iter()
+            .zip(&self.agreed)
+            .map(|(layer, (name, _))| Some((name.clone(), layer.codec.standalone_params()?)))
+            .collect::<Option<Vec<_>>>()
+            .map(StandaloneKey);
     }
 
     fn push(&mut self, ext: &dyn Extension, text: String, codec: Box<dyn Codec>) {
@@ -326,6 +387,54 @@ impl Negotiated {
             out.extend_from_slice(payload);
         }
         Ok(())
+    }
+
+    /// How this connection encodes a message on its own, or `None` when one of its
+    /// extensions cannot (then every message goes through [`encode`](Self::encode)).
+    /// Without extensions, the empty key: messages are sent as they are.
+    pub fn standalone_key(&self) -> Option<&StandaloneKey> {
+        self.standalone.as_ref()
+    }
+
+    /// Encodes a whole message for one frame with no reference to anything sent before,
+    /// appending the payload to send to `out`, and returns the RSV bits for its frame. Any
+    /// connection with the same [`standalone_key`](Self::standalone_key) encodes it to the
+    /// same bytes, so this needs only `&self`. After sending a transformed one (non-empty
+    /// RSV bits), call [`sent_standalone`](Self::sent_standalone) with those bits.
+    ///
+    /// Only for a connection that has a key; on one that has none, nothing is transformed.
+    pub fn encode_standalone(
+        &self,
+        payload: &[u8],
+        compress: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<RsvBits, MessageError> {
+        let mut rsv = RsvBits::NONE;
+        let mut current: Option<Vec<u8>> = None;
+        for layer in &self.layers {
+            let input = current.as_deref().unwrap_or(payload);
+            let mut encoded = Vec::new();
+            if layer
+                .codec
+                .encode_standalone(input, compress, &mut encoded)?
+            {
+                rsv |= layer.rsv;
+                current = Some(encoded);
+            }
+        }
+        out.extend_from_slice(current.as_deref().unwrap_or(payload));
+        Ok(rsv)
+    }
+
+    /// A message from [`encode_standalone`](Self::encode_standalone) with RSV bits `rsv`
+    /// was sent: the extensions that transformed it let go of what came before (a
+    /// compressor with context takeover starts a fresh window).
+    pub fn sent_standalone(&mut self, rsv: RsvBits) {
+        for layer in &mut self.layers {
+            if rsv.intersects(layer.rsv) {
+                layer.codec.sent_standalone();
+            }
+        }
     }
 
     /// Encodes a whole outgoing message for one frame: [`begin_outgoing`] with its length,

@@ -493,3 +493,87 @@ fn the_default_level_reuses_the_window_on_json_records() {
     assert_eq!(decode_whole(&mut server, rsv, &first), message.as_bytes());
     assert_eq!(decode_whole(&mut server, rsv, &second), message.as_bytes());
 }
+
+fn standalone(side: &Negotiated, message: &[u8]) -> (RsvBits, Vec<u8>) {
+    let mut wire = Vec::new();
+    let rsv = side
+        .encode_standalone(message, true, &mut wire)
+        .expect("compressible");
+    (rsv, wire)
+}
+
+#[test]
+fn a_standalone_message_inflates_amid_context_takeover_and_the_next_one_too() {
+    // Level 6 finds the whole earlier message, so the third message refers back to the
+    // first: that must not reach past the standalone one the compressor never saw.
+    let (mut client, mut server) = pair(eager(DeflateParams::default()).level(6));
+    let first = corpus(2000, 1);
+    let broadcast = corpus(1500, 2);
+    let (rsv, first_wire) = encode_whole(&mut server, &first);
+    assert_eq!(decode_whole(&mut client, rsv, &first_wire), first);
+    let (rsv, wire) = standalone(&server, &broadcast);
+    assert_eq!(rsv, RsvBits::RSV1);
+    assert!(wire.len() < broadcast.len());
+    server.sent_standalone(rsv);
+    assert_eq!(decode_whole(&mut client, rsv, &wire), broadcast);
+    let (rsv, wire) = encode_whole(&mut server, &first);
+    assert_eq!(decode_whole(&mut client, rsv, &wire), first);
+    // After the reset, the repeat of the first message compresses as it did when new.
+    assert_eq!(wire, first_wire);
+}
+
+#[test]
+fn equal_parameters_give_equal_keys_and_bytes() {
+    let (_, server_a) = pair(eager(DeflateParams::default()));
+    let (_, mut server_b) = pair(eager(DeflateParams::default()));
+    // Connection state does not enter into it.
+    encode_whole(&mut server_b, &corpus(3000, 3));
+    assert_eq!(server_a.standalone_key(), server_b.standalone_key());
+    let message = corpus(1000, 4);
+    assert_eq!(
+        standalone(&server_a, &message),
+        standalone(&server_b, &message)
+    );
+}
+
+#[test]
+fn window_bits_level_and_minimum_size_each_change_the_key() {
+    let key = |deflate: PerMessageDeflate| pair(deflate).1.standalone_key().cloned();
+    let base = key(eager(DeflateParams::default()));
+    assert!(base.is_some());
+    let narrow = key(eager(DeflateParams {
+        server_max_window_bits: Some(10),
+        ..DeflateParams::default()
+    }));
+    let level = key(eager(DeflateParams::default()).level(9));
+    let min_size = key(PerMessageDeflate::new().min_size(100));
+    for other in [narrow, level, min_size] {
+        assert!(other.is_some());
+        assert_ne!(other, base);
+    }
+}
+
+#[test]
+fn standalone_leaves_short_and_opted_out_messages_as_they_are() {
+    let (_, server) = pair(PerMessageDeflate::new().min_size(100));
+    let short = corpus(99, 5);
+    let mut wire = Vec::new();
+    let rsv = server.encode_standalone(&short, true, &mut wire).unwrap();
+    assert_eq!((rsv, wire.as_slice()), (RsvBits::NONE, short.as_slice()));
+    let long = corpus(1000, 6);
+    let mut wire = Vec::new();
+    let rsv = server.encode_standalone(&long, false, &mut wire).unwrap();
+    assert_eq!((rsv, wire.as_slice()), (RsvBits::NONE, long.as_slice()));
+}
+
+#[test]
+fn without_extensions_the_key_is_empty_and_nothing_is_transformed() {
+    let none = Extensions::new().server_accept(&["permessage-deflate"]);
+    assert_eq!(
+        none.standalone_key(),
+        Negotiated::default().standalone_key()
+    );
+    let mut wire = Vec::new();
+    let rsv = none.encode_standalone(b"as is", true, &mut wire).unwrap();
+    assert_eq!((rsv, wire.as_slice()), (RsvBits::NONE, &b"as is"[..]));
+}

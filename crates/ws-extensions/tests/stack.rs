@@ -11,10 +11,14 @@ use ws_handshake::grammar;
 struct Xor {
     name: &'static str,
     rsv: RsvBits,
+    /// Whether its codec can encode a message on its own.
+    standalone: bool,
 }
 
 #[derive(Debug)]
-struct XorCodec;
+struct XorCodec {
+    standalone: bool,
+}
 
 impl Codec for XorCodec {
     fn decode(
@@ -44,6 +48,20 @@ impl Codec for XorCodec {
         out.extend(payload.iter().map(|b| b ^ 0x5a));
         Ok(())
     }
+
+    fn standalone_params(&self) -> Option<u64> {
+        self.standalone.then_some(0x5a)
+    }
+
+    fn encode_standalone(
+        &self,
+        payload: &[u8],
+        compress: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, MessageError> {
+        out.extend(payload.iter().map(|b| b ^ 0x5a));
+        Ok(compress)
+    }
 }
 
 impl Extension for Xor {
@@ -57,13 +75,18 @@ impl Extension for Xor {
         vec![self.name.to_owned()]
     }
     fn accept(&self, _offer: &grammar::Extension<'_>) -> Option<(String, Box<dyn Codec>)> {
-        Some((self.name.to_owned(), Box::new(XorCodec)))
+        let codec = XorCodec {
+            standalone: self.standalone,
+        };
+        Some((self.name.to_owned(), Box::new(codec)))
     }
     fn confirm(
         &self,
         _answer: &grammar::Extension<'_>,
     ) -> Result<Box<dyn Codec>, NegotiationError> {
-        Ok(Box::new(XorCodec))
+        Ok(Box::new(XorCodec {
+            standalone: self.standalone,
+        }))
     }
 }
 
@@ -73,10 +96,12 @@ fn stack() -> Extensions {
         .with(Xor {
             name: "x-xor",
             rsv: RsvBits::RSV2,
+            standalone: true,
         })
         .with(Xor {
             name: "x-clash",
             rsv: RsvBits::RSV1,
+            standalone: true,
         })
 }
 
@@ -177,4 +202,36 @@ fn the_limit_holds_through_the_stack() {
         .unwrap_err();
     assert_eq!(error, MessageError::TooBig);
     assert!(out.len() <= 1001);
+}
+
+#[test]
+fn a_standalone_message_goes_through_the_stack_in_order() {
+    let config = stack();
+    let server = config.server_accept(["permessage-deflate", "x-xor"]);
+    let mut client = config
+        .client_confirm(["permessage-deflate", "x-xor"])
+        .unwrap();
+    assert!(server.standalone_key().is_some());
+    let message = b"broadcast, broadcast, broadcast".repeat(10);
+    let mut wire = Vec::new();
+    let rsv = server.encode_standalone(&message, true, &mut wire).unwrap();
+    assert_eq!(rsv, RsvBits::RSV1 | RsvBits::RSV2);
+    let mut out = Vec::new();
+    client
+        .decode_message(rsv, &wire, &mut out, usize::MAX)
+        .unwrap();
+    assert_eq!(out, message);
+}
+
+#[test]
+fn one_extension_without_standalone_encoding_leaves_the_stack_without_a_key() {
+    let config = Extensions::new().with(PerMessageDeflate::new()).with(Xor {
+        name: "x-stateful",
+        rsv: RsvBits::RSV2,
+        standalone: false,
+    });
+    let both = config.server_accept(["permessage-deflate", "x-stateful"]);
+    assert_eq!(both.standalone_key(), None);
+    let deflate_only = config.server_accept(["permessage-deflate"]);
+    assert!(deflate_only.standalone_key().is_some());
 }

@@ -108,39 +108,80 @@ impl Codec for DeflateCodec {
     }
 
     fn encode(&mut self, payload: &[u8], fin: bool, out: &mut Vec<u8>) -> Result<(), MessageError> {
-        let (level, bits) = (Compression::new(self.options.level), self.compress_bits);
         let deflater = self
             .compressor
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
-        // A fragment that is not the last is not flushed: the compressor keeps what it
-        // has not emitted for the next one, and the ratio does not suffer.
-        let flush = if fin {
-            FlushCompress::Sync
-        } else {
-            FlushCompress::None
-        };
-        let start = out.len();
-        deflate(deflater, payload, out, flush)?;
-        if fin {
-            if out.len() == start {
-                // zlib skips a sync flush right after another with no input in between,
-                // so an empty message emits nothing. The stream is byte-aligned after the
-                // last flush, so this is what the flush would have left once stripped:
-                // the first byte of an empty stored block (§7.2.3.6).
-                out.push(0x00);
-            } else if out.ends_with(&TAIL) {
-                // A sync flush ends in the tail, within this call's output.
-                out.truncate(out.len() - TAIL.len());
-            } else {
-                let error = "sync flush did not end in 00 00 ff ff";
-                return Err(MessageError::Compress(error.into()));
-            }
-            if self.reset_compress {
-                deflater.reset();
-            }
+            .get_or_insert_with(|| new_compressor(self.options, self.compress_bits));
+        if !fin {
+            // A fragment that is not the last is not flushed: the compressor keeps what it
+            // has not emitted for the next one, and the ratio does not suffer.
+            return deflate(deflater, payload, out, FlushCompress::None);
+        }
+        end_message(deflater, payload, out)?;
+        if self.reset_compress {
+            deflater.reset();
         }
         Ok(())
     }
+
+    fn standalone_params(&self) -> Option<u64> {
+        // Everything a fresh compressor's output depends on. A minimum size beyond 2^48
+        // bytes is as good as "never compress".
+        let min_size = (self.options.min_size as u64).min((1 << 48) - 1);
+        Some(u64::from(self.options.level) | u64::from(self.compress_bits) << 8 | min_size << 16)
+    }
+
+    fn encode_standalone(
+        &self,
+        payload: &[u8],
+        compress: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, MessageError> {
+        if !compress || payload.len() < self.options.min_size {
+            return Ok(false);
+        }
+        // A fresh compressor refers to nothing before this message, so any peer inflates
+        // it whatever its window holds; its window bits bound the distances it uses.
+        let mut deflater = new_compressor(self.options, self.compress_bits);
+        end_message(&mut deflater, payload, out)?;
+        Ok(true)
+    }
+
+    fn sent_standalone(&mut self) {
+        // The peer's window now holds a message ours does not: start afresh, so that the
+        // next message refers to nothing the two windows disagree on.
+        if let Some(deflater) = &mut self.compressor {
+            deflater.reset();
+        }
+    }
+}
+
+fn new_compressor(options: Options, bits: u8) -> Compress {
+    Compress::new_with_window_bits(Compression::new(options.level), false, bits)
+}
+
+/// Compresses the last fragment of a message into `out`, ending with a sync flush whose
+/// tail is stripped (RFC 7692 §7.2.1).
+fn end_message(
+    deflater: &mut Compress,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), MessageError> {
+    let start = out.len();
+    deflate(deflater, payload, out, FlushCompress::Sync)?;
+    if out.len() == start {
+        // zlib skips a sync flush right after another with no input in between, so an
+        // empty message emits nothing. The stream is byte-aligned after the last flush, so
+        // this is what the flush would have left once stripped: the first byte of an
+        // empty stored block (§7.2.3.6).
+        out.push(0x00);
+    } else if out.ends_with(&TAIL) {
+        // A sync flush ends in the tail, within this call's output.
+        out.truncate(out.len() - TAIL.len());
+    } else {
+        let error = "sync flush did not end in 00 00 ff ff";
+        return Err(MessageError::Compress(error.into()));
+    }
+    Ok(())
 }
 
 /// How much one `decode` call may still append.
