@@ -21,7 +21,15 @@ use crate::event::{CloseInfo, Event, Initiator, MessageKind, Opened, Utf8Bytes};
 use crate::extensions::{self, Extensions};
 use crate::transmit::TransmitQueue;
 use crate::utf8::Utf8Validator;
-use crate::{AcceptError, Config, ConnectionError, SendError};
+use crate::{AcceptError, Config, ConnectionError, PreparedMessage, SendError};
+
+/// The opcode that starts a data message of `kind`.
+fn data_opcode(kind: MessageKind) -> OpCode {
+    match kind {
+        MessageKind::Text => OpCode::TEXT,
+        MessageKind::Binary => OpCode::BINARY,
+    }
+}
 
 /// The most sent pings remembered for matching pongs to them.
 const MAX_TRACKED_PINGS: usize = 16;
@@ -756,6 +764,30 @@ impl Endpoint {
         self.send_message(OpCode::BINARY, data.into(), false)
     }
 
+    /// Sends a message prepared for many connections: encoded (compressed) once per kind
+    /// of connection, see [`PreparedMessage`]. Otherwise as
+    /// [`send_text`](Endpoint::send_text) and [`send_binary`](Endpoint::send_binary):
+    /// before the connection opens, it is queued and encoded for this connection alone.
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        let opcode = data_opcode(message.kind());
+        let payload = message.payload().clone();
+        if self.streaming_send.is_some() || self.state == ReadyState::Connecting {
+            return self.send_message(opcode, payload, message.compress());
+        }
+        self.check_can_send(payload.len())?;
+        let queued = self
+            .extensions
+            .encode_prepared(message)
+            .map(|(rsv, payload)| {
+                let header = FrameHeader {
+                    rsv,
+                    ..FrameHeader::new(opcode, payload.len() as u64)
+                };
+                self.push_frame(header, payload);
+            });
+        self.fail_unless_queued(queued)
+    }
+
     fn send_message(
         &mut self,
         opcode: OpCode,
@@ -793,11 +825,7 @@ impl Endpoint {
                 return Err(SendError::InvalidUtf8);
             }
         }
-        let opcode = match kind {
-            MessageKind::Text => OpCode::TEXT,
-            MessageKind::Binary => OpCode::BINARY,
-        };
-        self.send_data(opcode, data, first, last, true)?;
+        self.send_data(data_opcode(kind), data, first, last, true)?;
         self.streaming_send = (!last).then_some((kind, validator));
         Ok(())
     }
@@ -833,11 +861,19 @@ impl Endpoint {
                 last,
                 compress,
             });
-        } else if let Err(error) = self.encode_data(opcode, payload, first, last, compress) {
-            self.fail(error.into(), self.last_now);
-            return Err(SendError::Closed);
+        } else {
+            let queued = self.encode_data(opcode, payload, first, last, compress);
+            self.fail_unless_queued(queued)?;
         }
         Ok(())
+    }
+
+    /// A message our own encoder failed on (never the peer's doing) fails the connection.
+    fn fail_unless_queued(&mut self, queued: Result<(), MessageError>) -> Result<(), SendError> {
+        queued.map_err(|error| {
+            self.fail(error.into(), self.last_now);
+            SendError::Closed
+        })
     }
 
     /// Sends a ping. A non-empty payload lets the matching pong report the round-trip time.

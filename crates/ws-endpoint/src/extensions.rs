@@ -12,7 +12,7 @@ use ws_extensions::{MessageError, Negotiated};
 use ws_frame::RsvBits;
 use ws_handshake::{Accept, ClientBuilder};
 
-use crate::{Config, ConnectionError};
+use crate::{Config, ConnectionError, PreparedMessage};
 
 /// The extensions negotiated on one connection, with their per-connection state (the
 /// deflate and inflate contexts) and whether the current messages are transformed.
@@ -122,6 +122,31 @@ impl Extensions {
         let mut out = Vec::new();
         self.negotiated.encode(&payload, last, &mut out)?;
         Ok((rsv, out.into()))
+    }
+
+    /// The payload of `message` as this connection sends it, with the RSV bits for its
+    /// frame: shared with every connection that encodes messages the same way, encoded
+    /// here only when none did before. A transformed one ends what the connection's
+    /// encoders may refer back to.
+    pub(crate) fn encode_prepared(
+        &mut self,
+        message: &PreparedMessage,
+    ) -> Result<(RsvBits, Bytes), MessageError> {
+        if self.negotiated.is_empty() {
+            return Ok((RsvBits::NONE, message.payload().clone()));
+        }
+        let Some(key) = self.negotiated.standalone_key() else {
+            let payload = message.payload().clone();
+            return self.encode_negotiated(payload, true, true, message.compress());
+        };
+        let negotiated = &self.negotiated;
+        let encoded = message.encoded_for(key, |payload, compress, out| {
+            negotiated.encode_standalone(payload, compress, out)
+        })?;
+        if !encoded.rsv.is_empty() {
+            self.negotiated.sent_standalone(encoded.rsv);
+        }
+        Ok((encoded.rsv, encoded.payload))
     }
 }
 

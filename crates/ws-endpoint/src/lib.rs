@@ -62,6 +62,7 @@ mod endpoint;
 mod error;
 mod event;
 mod extensions;
+mod prepared;
 mod transmit;
 mod utf8;
 
@@ -69,6 +70,7 @@ pub use config::Config;
 pub use endpoint::{Endpoint, ReadyState};
 pub use error::{AcceptError, ConnectionError, SendError};
 pub use event::{CloseInfo, Event, Initiator, MessageKind, Opened, Utf8Bytes};
+pub use prepared::PreparedMessage;
 pub use ws_frame::{CloseCode, Role};
 
 /// How many events an I/O loop should hand out at most before it writes what is queued,

@@ -1,6 +1,7 @@
 //! permessage-deflate (RFC 7692) through the endpoint: negotiation (on by default), messages
 //! compressed both ways (RSV1 on the wire), fragmentation, context takeover, the opt-out,
-//! and a misbehaving peer's compressed data (size limit, corrupt data, misplaced RSV1).
+//! a misbehaving peer's compressed data (size limit, corrupt data, misplaced RSV1), and
+//! prepared messages (compressed once for many connections).
 
 mod common;
 
@@ -8,7 +9,9 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use common::*;
-use ws_endpoint::{Config, ConnectionError, Endpoint, Event, MessageKind, ReadyState};
+use ws_endpoint::{
+    Config, ConnectionError, Endpoint, Event, MessageKind, PreparedMessage, ReadyState, SendError,
+};
 use ws_extensions::{DeflateParams, Extensions, MessageError, Negotiated, PerMessageDeflate};
 use ws_frame::{DecodeError, Decoder, Encoder, Frame, FrameHeader, OpCode, Role, RsvBits};
 use ws_handshake::{Incoming, Limits};
@@ -36,13 +39,18 @@ fn varied(len: usize) -> Vec<u8> {
 /// The frames in `bytes` (after any HTTP head), as the endpoint of `role` receives them,
 /// with RSV1 allowed.
 fn wire_frames(role: Role, bytes: &[u8]) -> Vec<Frame> {
+    wire_frames_rsv(role, bytes, RsvBits::RSV1)
+}
+
+/// As [`wire_frames`], with the RSV bits `allowed`.
+fn wire_frames_rsv(role: Role, bytes: &[u8], allowed: RsvBits) -> Vec<Frame> {
     let start = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .filter(|_| bytes.starts_with(b"GET") || bytes.starts_with(b"HTTP"))
         .map_or(0, |i| i + 4);
     let decoder = Decoder::new(role)
-        .with_allowed_rsv(RsvBits::RSV1)
+        .with_allowed_rsv(allowed)
         .with_max_payload_len(u64::MAX >> 1);
     let mut buf = BytesMut::from(&bytes[start..]);
     let mut frames = Vec::new();
@@ -590,4 +598,253 @@ fn unusable_answer_fails_the_client_handshake() {
     assert!(matches!(&got[1], Event::Closed(info) if !info.clean));
     assert_eq!(client.ready_state(), ReadyState::Closed);
     assert!(output(&mut client).is_empty(), "no close frame before open");
+}
+
+// ---- Prepared messages: one encoding for many connections ----
+
+/// The payload chunk a server queued for its only frame (after the header chunk).
+fn queued_payload(server: &Endpoint) -> *const u8 {
+    let chunks: Vec<&[u8]> = server.transmit_chunks().collect();
+    assert_eq!(chunks.len(), 2, "header and payload");
+    chunks[1].as_ptr()
+}
+
+#[test]
+fn a_prepared_message_is_compressed_once_for_every_subscriber() {
+    let mut pairs: Vec<Pair> = (0..3).map(|_| Pair::connected()).collect();
+    // Compressed still over 1 KiB, so a server queues it rather than copying it.
+    let text = letters(6000);
+    let update = PreparedMessage::text(text.clone());
+    for pair in &mut pairs {
+        pair.server.endpoint.send_prepared(&update).unwrap();
+    }
+    let shared = queued_payload(&pairs[0].server.endpoint);
+    for pair in &mut pairs {
+        assert_eq!(
+            queued_payload(&pair.server.endpoint),
+            shared,
+            "encoded again"
+        );
+        pair.drive();
+        let frames = wire_frames(Role::Client, &pair.server.written);
+        assert_eq!(frames[0].header.rsv, RsvBits::RSV1);
+        assert!(frames[0].payload.len() < text.len());
+        assert_eq!(pair.client.messages(), [(true, text.clone().into_bytes())]);
+    }
+}
+
+/// Lowercase text that does not repeat: it compresses, but not much.
+fn letters(len: usize) -> String {
+    varied(len)
+        .iter()
+        .map(|b| char::from(b'a' + b % 26))
+        .collect()
+}
+
+#[test]
+fn context_takeover_goes_on_correctly_around_a_prepared_message() {
+    let mut pair = Pair::connected();
+    let before = compressible(2000);
+    let prepared = letters(1500);
+    pair.server.endpoint.send_text(before.clone()).unwrap();
+    pair.server
+        .endpoint
+        .send_prepared(&PreparedMessage::text(prepared.clone()))
+        .unwrap();
+    pair.server.endpoint.send_text(before.clone()).unwrap();
+    pair.drive();
+    let text = |s: &String| (true, s.clone().into_bytes());
+    assert_eq!(
+        pair.client.messages(),
+        [text(&before), text(&prepared), text(&before)]
+    );
+}
+
+#[test]
+fn connections_with_other_parameters_get_their_own_encoding() {
+    let mut narrow = Config::default();
+    narrow.extensions = Extensions::new().with(PerMessageDeflate::with_params(DeflateParams {
+        server_max_window_bits: Some(10),
+        ..DeflateParams::default()
+    }));
+    let mut wide = Pair::connected();
+    let mut small = Pair::connected_with(narrow, server_config());
+    let data = varied(5000);
+    let update = PreparedMessage::binary(data.clone());
+    wide.server.endpoint.send_prepared(&update).unwrap();
+    small.server.endpoint.send_prepared(&update).unwrap();
+    assert_ne!(
+        queued_payload(&wide.server.endpoint),
+        queued_payload(&small.server.endpoint)
+    );
+    for pair in [&mut wide, &mut small] {
+        pair.drive();
+        assert_eq!(pair.client.messages(), [(false, data.clone())]);
+    }
+}
+
+#[test]
+fn without_compression_a_prepared_payload_is_queued_as_given() {
+    let data = Bytes::from(compressible(5000));
+    let mut plain_pair = Pair::connected_with(plain(Config::default()), plain(server_config()));
+    let mut deflate_pair = Pair::connected();
+    for (pair, update) in [
+        (&mut plain_pair, PreparedMessage::binary(data.clone())),
+        (
+            &mut deflate_pair,
+            PreparedMessage::binary_uncompressed(data.clone()),
+        ),
+    ] {
+        pair.server.endpoint.send_prepared(&update).unwrap();
+        assert_eq!(queued_payload(&pair.server.endpoint), data.as_ptr());
+        pair.drive();
+        assert!(
+            wire_frames(Role::Client, &pair.server.written)[0]
+                .header
+                .rsv
+                .is_empty()
+        );
+        assert_eq!(pair.client.messages(), [(false, data.to_vec())]);
+    }
+}
+
+#[test]
+fn a_client_masks_a_prepared_message() {
+    let mut pair = Pair::connected();
+    let text = compressible(2000);
+    pair.client
+        .endpoint
+        .send_prepared(&PreparedMessage::text(text.clone()))
+        .unwrap();
+    pair.drive();
+    // Decoded in the server role, which refuses unmasked frames.
+    let frames = wire_frames(Role::Server, &pair.client.written);
+    assert_eq!(frames[0].header.rsv, RsvBits::RSV1);
+    assert_eq!(pair.server.messages(), [(true, text.into_bytes())]);
+}
+
+#[test]
+fn a_prepared_message_sent_before_open_is_compressed_after_open() {
+    let mut pair = Pair::new(Config::default(), server_config());
+    let text = compressible(3000);
+    pair.client
+        .endpoint
+        .send_prepared(&PreparedMessage::text(text.clone()))
+        .unwrap();
+    pair.drive();
+    let frames = wire_frames(Role::Server, &pair.client.written);
+    assert_eq!(frames[0].header.rsv, RsvBits::RSV1);
+    assert_eq!(pair.server.messages(), [(true, text.into_bytes())]);
+}
+
+#[test]
+fn a_prepared_message_is_refused_as_any_other_would_be() {
+    let update = PreparedMessage::binary(vec![1; 100]);
+    // In the middle of a streamed message.
+    let mut pair = Pair::connected();
+    let server = &mut pair.server.endpoint;
+    server
+        .send_fragment(MessageKind::Text, "part", false)
+        .unwrap();
+    assert_eq!(
+        server.send_prepared(&update),
+        Err(SendError::MessageInProgress)
+    );
+    // With the send queue full.
+    let mut config = server_config();
+    config.max_queued_bytes = 50;
+    let mut pair = Pair::connected_with(Config::default(), config);
+    let server = &mut pair.server.endpoint;
+    server.send_prepared(&update).unwrap();
+    assert_eq!(server.send_prepared(&update), Err(SendError::BufferFull));
+    // After the close.
+    server
+        .close(ws_endpoint::CloseCode::NORMAL, "", pair.time)
+        .unwrap();
+    assert_eq!(server.send_prepared(&update), Err(SendError::Closed));
+}
+
+/// An extension whose output depends on the connection's history: each message is XORed
+/// with the number of messages before it, so it cannot be encoded once for many.
+#[derive(Debug)]
+struct Counting;
+
+#[derive(Debug, Default)]
+struct CountingCodec {
+    sent: u8,
+    received: u8,
+}
+
+impl ws_extensions::Codec for CountingCodec {
+    fn decode(
+        &mut self,
+        payload: &[u8],
+        fin: bool,
+        out: &mut Vec<u8>,
+        _max: usize,
+    ) -> Result<(), MessageError> {
+        out.extend(payload.iter().map(|b| b ^ self.received));
+        self.received = self.received.wrapping_add(u8::from(fin));
+        Ok(())
+    }
+
+    fn begin_outgoing(&mut self, _len: Option<usize>, _compress: bool) -> bool {
+        true
+    }
+
+    fn encode(&mut self, payload: &[u8], fin: bool, out: &mut Vec<u8>) -> Result<(), MessageError> {
+        out.extend(payload.iter().map(|b| b ^ self.sent));
+        self.sent = self.sent.wrapping_add(u8::from(fin));
+        Ok(())
+    }
+}
+
+impl ws_extensions::Extension for Counting {
+    fn name(&self) -> &str {
+        "x-counting"
+    }
+    fn rsv_bits(&self) -> RsvBits {
+        RsvBits::RSV2
+    }
+    fn offers(&self) -> Vec<String> {
+        vec!["x-counting".to_owned()]
+    }
+    fn accept(
+        &self,
+        _offer: &ws_handshake::grammar::Extension<'_>,
+    ) -> Option<(String, Box<dyn ws_extensions::Codec>)> {
+        Some(("x-counting".to_owned(), Box::<CountingCodec>::default()))
+    }
+    fn confirm(
+        &self,
+        _answer: &ws_handshake::grammar::Extension<'_>,
+    ) -> Result<Box<dyn ws_extensions::Codec>, ws_extensions::NegotiationError> {
+        Ok(Box::<CountingCodec>::default())
+    }
+}
+
+#[test]
+fn an_extension_that_cannot_encode_alone_encodes_per_connection() {
+    let mut config = Config::default();
+    config.extensions = Extensions::new().with(Counting);
+    let mut server = server_config();
+    server.extensions = Extensions::new().with(Counting);
+    let mut pair = Pair::connected_with(config, server);
+    let update = PreparedMessage::binary(vec![9; 100]);
+    pair.server.endpoint.send_binary(vec![1; 10]).unwrap();
+    pair.server.endpoint.send_prepared(&update).unwrap();
+    pair.server.endpoint.send_prepared(&update).unwrap();
+    pair.drive();
+    let frames = wire_frames_rsv(Role::Client, &pair.server.written, RsvBits::RSV2);
+    // Each copy went through the connection's own state: XORed with 1, then with 2.
+    assert_eq!(frames[1].payload[..], [9 ^ 1; 100]);
+    assert_eq!(frames[2].payload[..], [9 ^ 2; 100]);
+    assert_eq!(
+        pair.client.messages(),
+        [
+            (false, vec![1; 10]),
+            (false, vec![9; 100]),
+            (false, vec![9; 100])
+        ]
+    );
 }
