@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::{self, error::RecvError};
-use ws_tokio::{Answer, CloseCode, CloseFrame, Config, Message, WebSocket};
+use ws_tokio::{Answer, CloseCode, CloseFrame, Config, Message, PreparedMessage, WebSocket};
 
 use crate::cli::ServeArgs;
 use crate::error::CliError;
@@ -222,7 +222,7 @@ impl Member<'_> {
                     Some(Ok(Message::Close(frame))) => return End::Closed(frame),
                     Some(Ok(message)) if message.is_data() => {
                         // No receiver means nobody else is here: nothing to deliver.
-                        let _ = self.room.ring.send((self.id, message));
+                        let _ = self.room.ring.send((self.id, prepared(message)));
                     }
                     Some(Ok(_)) => {}
                     Some(Err(error)) => return End::Failed(error),
@@ -246,6 +246,16 @@ impl Member<'_> {
                 },
             }
         }
+    }
+}
+
+/// A message for every member: compressed once per kind of connection in the room (most
+/// often one), not once per member.
+fn prepared(message: Message) -> Message {
+    match message {
+        Message::Text(text) => Message::Prepared(PreparedMessage::text(text)),
+        Message::Binary(data) => Message::Prepared(PreparedMessage::binary(data)),
+        other => other,
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ws_endpoint::{
-    CloseCode, CloseInfo, Config, ConnectionError, Endpoint, Event, MessageKind, Opened, SendError,
-    Utf8Bytes, WRITE_AFTER_EVENTS,
+    CloseCode, CloseInfo, Config, ConnectionError, Endpoint, Event, MessageKind, Opened,
+    PreparedMessage, SendError, Utf8Bytes, WRITE_AFTER_EVENTS,
 };
 use ws_handshake::{ClientBuilder, UpgradeRequest};
 
@@ -35,6 +35,9 @@ pub enum Message {
         /// Whether this fragment ends the message.
         last: bool,
     },
+    /// A text or binary message prepared for many connections: compressed once per kind
+    /// of connection, not once per connection (a broadcast). Only sent, never received.
+    Prepared(PreparedMessage),
 }
 
 impl Message {
@@ -283,6 +286,7 @@ impl<S: Transport> WebSocket<S> {
                 Message::Fragment { kind, data, last } => {
                     self.endpoint.send_fragment(kind, data, last)
                 }
+                Message::Prepared(prepared) => self.endpoint.send_prepared(&prepared),
             };
             match result {
                 // An empty queue accepts any message, so one flush is enough.

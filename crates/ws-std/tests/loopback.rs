@@ -83,6 +83,39 @@ fn echo_uncompressed() {
 }
 
 #[test]
+fn a_prepared_message_reaches_every_client() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/room", listener.local_addr().unwrap());
+    let text = "to everyone at once, ".repeat(500);
+    let update = ws_endpoint::PreparedMessage::text(text.clone());
+    let server_update = update.clone();
+    let server = std::thread::spawn(move || -> Result<(), Error> {
+        let mut members = Vec::new();
+        for _ in 0..2 {
+            members.push(ws_std::accept(listener.accept()?.0, Config::default())?);
+        }
+        for ws in &mut members {
+            ws.send(Message::Prepared(server_update.clone()))?;
+        }
+        for ws in &mut members {
+            while ws.recv()?.is_some() {}
+        }
+        Ok(())
+    });
+    let mut clients: Vec<_> = (0..2)
+        .map(|_| ws_std::connect(&url, Config::default()).unwrap())
+        .collect();
+    for ws in &mut clients {
+        assert!(!ws.opened().extensions.is_empty());
+        assert_eq!(ws.recv().unwrap(), Some(Message::text(text.clone())));
+        // A client sends one too (masked, so it is copied).
+        ws.send(Message::Prepared(update.clone())).unwrap();
+        ws.close(CloseCode::NORMAL, "").unwrap();
+    }
+    server.join().unwrap().unwrap();
+}
+
+#[test]
 fn streamed_message_is_reassembled() {
     let (url, server) = echo_server(Config::default());
     let mut ws = ws_std::connect(&url, Config::default()).unwrap();

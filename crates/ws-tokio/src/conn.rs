@@ -255,6 +255,7 @@ impl<S> Conn<S> {
             Message::Fragment { kind, data, last } => {
                 self.endpoint.send_fragment(*kind, data.clone(), *last)
             }
+            Message::Prepared(prepared) => self.endpoint.send_prepared(prepared),
             Message::Close(frame) => {
                 // The close timeout counts from the request, however long the message
                 // before it waited.

@@ -94,5 +94,5 @@ pub use handshake::{Answer, Upgrading, accept, accept_with, accept_with_config, 
 pub use message::{CloseFrame, Message};
 pub use socket::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 pub use stream::ClientStream;
-pub use ws_endpoint::{CloseCode, Config, MessageKind, ReadyState, Utf8Bytes};
+pub use ws_endpoint::{CloseCode, Config, MessageKind, PreparedMessage, ReadyState, Utf8Bytes};
 pub use ws_handshake::UpgradeRequest;

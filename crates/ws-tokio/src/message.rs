@@ -1,7 +1,7 @@
 //! Messages as the application sends and receives them.
 
 use bytes::Bytes;
-use ws_endpoint::{CloseCode, MessageKind, Utf8Bytes};
+use ws_endpoint::{CloseCode, MessageKind, PreparedMessage, Utf8Bytes};
 
 /// A WebSocket message, received from [`recv`](crate::WebSocket::recv) or given to
 /// [`send`](crate::WebSocket::send).
@@ -31,6 +31,9 @@ pub enum Message {
     /// A close frame: received as the last message of a clean close, sent to start the
     /// close handshake (as [`close`](crate::WebSocket::close) does).
     Close(CloseFrame),
+    /// A text or binary message prepared for many connections: compressed once per kind
+    /// of connection, not once per connection (a broadcast). Only sent, never received.
+    Prepared(PreparedMessage),
 }
 
 /// The code and reason of a close frame.

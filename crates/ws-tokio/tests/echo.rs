@@ -6,7 +6,8 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use ws_tokio::{
-    Answer, ClientStream, CloseCode, Config, ConnectOptions, Error, Message, WebSocket,
+    Answer, ClientStream, CloseCode, Config, ConnectOptions, Error, Message, PreparedMessage,
+    WebSocket,
 };
 
 /// Every test gives up after this long rather than hang.
@@ -98,6 +99,39 @@ async fn compresses_when_both_sides_agree() {
     let text = "compressible ".repeat(10_000);
     ws.send(Message::text(text.clone())).await.unwrap();
     assert_eq!(next(&mut ws).await, Message::text(text));
+}
+
+#[tokio::test]
+async fn a_prepared_message_reaches_every_client() {
+    let (listener, url) = listen().await;
+    let text = "to everyone at once, ".repeat(500);
+    let update = PreparedMessage::text(text.clone());
+    let server_update = update.clone();
+    tokio::spawn(async move {
+        let mut members = Vec::new();
+        for _ in 0..3 {
+            let (tcp, _) = listener.accept().await.unwrap();
+            members.push(ws_tokio::accept(tcp).await.unwrap());
+        }
+        for ws in &mut members {
+            ws.send(Message::Prepared(server_update.clone()))
+                .await
+                .unwrap();
+        }
+        for ws in &mut members {
+            while let Some(Ok(_)) = ws.recv().await {}
+        }
+    });
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        clients.push(client(&url, Config::default()).await);
+    }
+    for ws in &mut clients {
+        assert_eq!(next(ws).await, Message::text(text.clone()));
+        // A client sends one too (masked, so it is copied).
+        ws.send(Message::Prepared(update.clone())).await.unwrap();
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -116,6 +116,12 @@ fn broadcast_reaches_every_other_client() {
     bob.send("from bob\n");
     assert_eq!(alice.next_line(), "from bob");
     assert_eq!(carol.next_line(), "from bob");
+    // Long enough to be compressed (both ends offer permessage-deflate by default): one
+    // compressed payload for everyone.
+    let long = "all together now, ".repeat(100);
+    alice.send(&format!("{long}\n"));
+    assert_eq!(bob.next_line(), long);
+    assert_eq!(carol.next_line(), long);
 
     carol.close_stdin();
     let carol = carol.wait();
