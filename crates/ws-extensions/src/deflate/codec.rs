@@ -147,11 +147,12 @@ impl Codec for DeflateCodec {
     }
 
     fn sent_standalone(&mut self) {
-        // The peer's window now holds a message ours does not: start afresh, so that the
-        // next message refers to nothing the two windows disagree on.
-        if let Some(deflater) = &mut self.compressor {
-            deflater.reset();
-        }
+        // The peer's window now holds a message ours does not: the next message must refer
+        // to nothing before it. Dropping the compressor rather than resetting it (zlib
+        // clears its hash table, which costs more than compressing 1 KiB) leaves a
+        // connection that only receives broadcasts holding no compressor at all; one is
+        // made again for the next message of its own.
+        self.compressor = None;
     }
 }
 
