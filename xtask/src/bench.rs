@@ -1,6 +1,9 @@
 //! `cargo xtask bench`: run the criterion benches and print one summary table;
 //! `cargo xtask bench e2e`: the end-to-end echo benchmark (see [`end_to_end`]).
 //!
+//! Groups: `mask`, `decode`, `broadcast` (one message to many connections, each encoding
+//! it or one prepared encoding shared).
+//!
 //! Everything runs in the `bench` profile (fat LTO, one codegen unit); the decode benchmark
 //! runs a second time in `bench-no-lto`, as a default release build compiles it, because
 //! cross-crate inlining changes both our figure and tungstenite's.
@@ -35,6 +38,9 @@ const DECODE_FUNCTIONS: [&str; 4] = [
     "fastwebsockets",
     "bytes_split_floor",
 ];
+
+/// Connections per iteration in the `broadcast` group.
+const BROADCAST_CONNECTIONS: u64 = 100;
 
 /// Criterion's output directory for the `bench` profile.
 const LTO_HOME: &str = "criterion";
@@ -102,7 +108,12 @@ fn criterion_dir(home: &str) -> PathBuf {
 }
 
 /// Median nanoseconds per iteration of one benchmark, if it has run.
-fn median_ns(home: &str, group: &str, function: &str, parameter: u64) -> Option<f64> {
+fn median_ns(
+    home: &str,
+    group: &str,
+    function: &str,
+    parameter: impl std::fmt::Display,
+) -> Option<f64> {
     let path = criterion_dir(home)
         .join(group)
         .join(function)
@@ -180,6 +191,32 @@ fn report() -> String {
             rates.join(" | "),
             ratio(rate("ws_frame"), rate("tungstenite")),
             ratio(rate("ws_frame"), rate("fastwebsockets")),
+        );
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## One ~1 KiB text message to {BROADCAST_CONNECTIONS} server connections (µs per \
+         broadcast, median)\n"
+    );
+    table_head(
+        &mut out,
+        &[
+            "extensions",
+            "per_connection",
+            "prepared",
+            "prepared speed-up",
+        ],
+    );
+    for extensions in ["deflate", "plain"] {
+        let micros =
+            |function| median_ns(LTO_HOME, "broadcast", function, extensions).map(|ns| ns / 1e3);
+        let _ = writeln!(
+            out,
+            "| {extensions} | {} | {} | {} |",
+            number(micros("per_connection"), 1),
+            number(micros("prepared"), 1),
+            ratio(micros("per_connection"), micros("prepared")),
         );
     }
     out
