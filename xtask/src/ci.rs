@@ -77,10 +77,15 @@ fn optional_features() -> Result {
     Ok(())
 }
 
-/// The masking code paths the main test run does not build: the portable fallback alone
-/// (`--cfg ws_frame_disable_simd`), and NEON, which is compiled and linted for aarch64 when
-/// that target's standard library is installed.
+/// The masking code paths the main test run does not build: ws-frame without `std` (its
+/// `no_std` build, where the build target decides the SIMD backend), the portable fallback
+/// alone (`--cfg ws_frame_disable_simd`), and NEON, which is compiled and linted for
+/// aarch64 when that target's standard library is installed.
 fn simd_variants() -> Result {
+    let mut no_std = cargo();
+    no_std.args(["test", "--package", "ws-frame", "--no-default-features"]);
+    run_step(no_std)?;
+
     let mut portable = cargo();
     portable
         .args(["test", "--package", "ws-frame"])

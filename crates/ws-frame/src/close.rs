@@ -1,6 +1,6 @@
 //! Close status codes (RFC 6455 §7.4) and close frame payloads (§5.5.1).
 
-use std::fmt;
+use core::fmt;
 
 /// A close status code.
 ///

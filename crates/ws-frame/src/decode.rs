@@ -1,6 +1,6 @@
 //! Incremental, zero-copy frame decoding.
 
-use std::fmt;
+use core::fmt;
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -274,4 +274,4 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}

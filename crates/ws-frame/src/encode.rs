@@ -1,6 +1,7 @@
 //! Frame encoding for either role.
 
-use std::fmt;
+use alloc::boxed::Box;
+use core::fmt;
 
 use bytes::BytesMut;
 

@@ -1,6 +1,6 @@
 //! Frame header, RSV bits and endpoint role (RFC 6455 §5.2).
 
-use std::{fmt, ops};
+use core::{fmt, ops};
 
 use bytes::BufMut;
 

@@ -31,9 +31,21 @@
 //!
 //! `unsafe` code is confined to the SIMD masking loops (see [`apply_mask`]); the rest of
 //! the crate denies it.
+//!
+//! # Without `std`
+//!
+//! The crate is `no_std` (it needs `alloc`, as `bytes` does) when built without its
+//! default `std` feature: `ws-frame = { version = "0.1", default-features = false }`, for
+//! an embedded or WebAssembly host. Everything stays available; the one difference is
+//! that [`apply_mask`] can no longer ask the CPU which SIMD extensions it has, so it uses
+//! those the build targets (x86-64: SSE2 always, AVX2 with `-C target-feature=+avx2` or a
+//! `target-cpu` that has it; NEON on aarch64).
 
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+
+extern crate alloc;
 
 mod close;
 mod decode;

@@ -1,6 +1,6 @@
 //! Frame opcodes (RFC 6455 §5.2, §11.8).
 
-use std::fmt;
+use core::fmt;
 
 /// The 4-bit opcode of a frame.
 ///

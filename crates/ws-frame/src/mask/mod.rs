@@ -108,6 +108,19 @@ pub enum MaskBackend {
     Neon,
 }
 
+/// Whether this CPU has the x86 `feature`: asked at run time with `std`; without it, what
+/// the build targets (`-C target-feature`, `-C target-cpu`).
+#[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
+macro_rules! has_x86_feature {
+    ($feature:tt) => {{
+        #[cfg(feature = "std")]
+        let has = std::arch::is_x86_feature_detected!($feature);
+        #[cfg(not(feature = "std"))]
+        let has = cfg!(target_feature = $feature);
+        has
+    }};
+}
+
 impl MaskBackend {
     /// Every backend, available here or not.
     pub const ALL: [MaskBackend; 5] = [
@@ -128,7 +141,7 @@ impl MaskBackend {
             // reference machine (Zen 4, where 512-bit stores are split in two) AVX2 measured
             // equal at 16 KiB and up and faster at 512 B–1 KiB; some Intel parts also
             // lower their clock for 512-bit code. `MaskBackend::Avx512` stays available.
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if has_x86_feature!("avx2") {
                 return MaskBackend::Avx2;
             }
             // SSE2 is part of the x86-64 baseline.
@@ -155,9 +168,9 @@ impl MaskBackend {
             #[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
             MaskBackend::Sse2 => true,
             #[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
-            MaskBackend::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            MaskBackend::Avx2 => has_x86_feature!("avx2"),
             #[cfg(all(target_arch = "x86_64", not(ws_frame_disable_simd)))]
-            MaskBackend::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            MaskBackend::Avx512 => has_x86_feature!("avx512f"),
             #[cfg(all(target_arch = "aarch64", not(ws_frame_disable_simd)))]
             MaskBackend::Neon => true,
             #[allow(unreachable_patterns)]
@@ -270,6 +283,27 @@ mod tests {
                 assert_eq!(buf, &expected[..], "apply_mask len {len} align {align}");
             }
         }
+    }
+
+    /// Without `std` nothing can ask the CPU: the backends are those the build targets.
+    #[test]
+    #[cfg(all(
+        not(feature = "std"),
+        target_arch = "x86_64",
+        not(ws_frame_disable_simd)
+    ))]
+    fn without_std_the_build_target_decides_the_backend() {
+        let expected = if cfg!(target_feature = "avx2") {
+            MaskBackend::Avx2
+        } else {
+            MaskBackend::Sse2
+        };
+        assert_eq!(MaskBackend::detect(), expected);
+        assert!(MaskBackend::Sse2.is_available());
+        assert_eq!(
+            MaskBackend::Avx512.is_available(),
+            cfg!(target_feature = "avx512f")
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! NEON masking loop for aarch64, where NEON is part of the baseline.
 
-use std::arch::aarch64::*;
+use core::arch::aarch64::*;
 
 use super::{portable, split_unaligned_head};
 

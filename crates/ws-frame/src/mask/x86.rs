@@ -9,7 +9,7 @@
 //! from code that has not itself enabled the feature (the dispatcher in `mod.rs`, after a
 //! runtime check). A wider feature implies the narrower ones, so the hand-offs are safe.
 
-use std::arch::x86_64::*;
+use core::arch::x86_64::*;
 
 use super::{portable, split_unaligned_head};
 
