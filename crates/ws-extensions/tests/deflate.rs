@@ -577,3 +577,54 @@ fn without_extensions_the_key_is_empty_and_nothing_is_transformed() {
     let rsv = none.encode_standalone(b"as is", true, &mut wire).unwrap();
     assert_eq!((rsv, wire.as_slice()), (RsvBits::NONE, &b"as is"[..]));
 }
+
+#[test]
+fn a_shared_decompressor_remembers_nothing_of_its_last_connection() {
+    let resets = eager(DeflateParams {
+        client_no_context_takeover: true,
+        ..DeflateParams::default()
+    });
+    let secret = corpus(3000, 9);
+    // Connection A inflates a message; its decompressor goes back to the pool.
+    let (mut client_a, mut server_a) = pair(resets.clone());
+    let (rsv, wire) = encode_whole(&mut client_a, &secret);
+    assert_eq!(decode_whole(&mut server_a, rsv, &wire), secret);
+    // On connection B, a client that claimed to reset sends a message that refers back to
+    // the same text: made by a compressor that did see it.
+    let (_, mut server_b) = pair(resets);
+    let (mut rogue, _) = pair(eager(DeflateParams::default()).level(6));
+    encode_whole(&mut rogue, &secret);
+    let (rsv, wire) = encode_whole(&mut rogue, &secret);
+    assert!(wire.len() < 100, "a back-reference, {} bytes", wire.len());
+    let mut out = Vec::new();
+    let result = server_b.decode_message(rsv, &wire, &mut out, NO_LIMIT);
+    assert!(
+        matches!(result, Err(MessageError::Corrupt(_))),
+        "{result:?}, {} bytes out",
+        out.len()
+    );
+    assert_ne!(out, secret);
+}
+
+#[test]
+fn without_context_takeover_each_message_compresses_as_the_first() {
+    let (mut client, mut server) = pair(eager(DeflateParams {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        ..DeflateParams::default()
+    }));
+    let message = corpus(2000, 10);
+    let first = encode_whole(&mut server, &message);
+    for _ in 0..3 {
+        // Other connections' messages in between go through the same shared compressor.
+        let (_, mut other) = pair(eager(DeflateParams {
+            server_no_context_takeover: true,
+            ..DeflateParams::default()
+        }));
+        encode_whole(&mut other, &corpus(2000, 11));
+        assert_eq!(encode_whole(&mut server, &message), first);
+        assert_eq!(decode_whole(&mut client, first.0, &first.1), message);
+        let (rsv, wire) = encode_whole(&mut client, &message);
+        assert_eq!(decode_whole(&mut server, rsv, &wire), message);
+    }
+}

@@ -1,6 +1,8 @@
 //! The per-connection compressor and decompressor of permessage-deflate.
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use flate2::{Compress, Decompress, FlushCompress, FlushDecompress, Status};
+
+use super::pool;
 
 use crate::{Codec, INFLATE_CHUNK, MessageError};
 
@@ -18,8 +20,10 @@ pub(super) struct Options {
     pub(super) min_size: usize,
 }
 
-/// One connection's deflate state. The compressor and decompressor are created on first
-/// use (an idle connection costs no window memory) and then reused for every message.
+/// One connection's deflate state. The compressor and decompressor are taken on first use
+/// (an idle connection costs no window memory). With context takeover the connection
+/// keeps them; without it (in that direction) it holds one only while a message is being
+/// encoded or decoded, and gives it back to a pool shared by all connections after.
 pub(super) struct DeflateCodec {
     options: Options,
     /// Our compressor's window, in zlib's terms.
@@ -28,6 +32,9 @@ pub(super) struct DeflateCodec {
     reset_compress: bool,
     /// The window the peer compresses with, which our decompressor must cover.
     inflate_bits: u8,
+    /// Whether the peer resets its compressor after each message (its
+    /// `*_no_context_takeover`), so our decompressor's history is never used.
+    peer_resets: bool,
     compressor: Option<Compress>,
     decompressor: Option<Decompress>,
     /// The peer ended its deflate stream (a block with BFINAL set) in this message; the
@@ -54,20 +61,23 @@ fn zlib_bits(bits: Option<u8>) -> u8 {
     bits.unwrap_or(15).clamp(9, 15)
 }
 
+/// One direction's agreed parameters: the window bits (`None`: 15) and whether the sender
+/// resets its compressor after each message.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Direction {
+    pub(super) max_window_bits: Option<u8>,
+    pub(super) no_context_takeover: bool,
+}
+
 impl DeflateCodec {
-    /// `ours` is the window we compress with and whether we reset after each message;
-    /// `theirs` the window the peer compresses with.
-    pub(super) fn new(
-        options: Options,
-        ours: Option<u8>,
-        reset_compress: bool,
-        theirs: Option<u8>,
-    ) -> DeflateCodec {
+    /// `ours` is how we compress, `theirs` how the peer does.
+    pub(super) fn new(options: Options, ours: Direction, theirs: Direction) -> DeflateCodec {
         DeflateCodec {
             options,
-            compress_bits: zlib_bits(ours),
-            reset_compress,
-            inflate_bits: zlib_bits(theirs),
+            compress_bits: zlib_bits(ours.max_window_bits),
+            reset_compress: ours.no_context_takeover,
+            inflate_bits: zlib_bits(theirs.max_window_bits),
+            peer_resets: theirs.no_context_takeover,
             compressor: None,
             decompressor: None,
             stream_ended: false,
@@ -86,17 +96,22 @@ impl Codec for DeflateCodec {
         let bits = self.inflate_bits;
         let inflater = self
             .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+            .get_or_insert_with(|| pool::take_decompressor(bits));
         let mut budget = Budget { max, used: 0 };
         feed(inflater, &mut self.stream_ended, payload, out, &mut budget)?;
         if fin {
             if !self.stream_ended {
                 feed(inflater, &mut self.stream_ended, &TAIL, out, &mut budget)?;
             }
-            // The peer's `*_no_context_takeover` needs nothing here: a peer that resets
-            // never refers back past its message, so our history is simply unused. Only a
-            // finished stream must be restarted for the next message.
-            if std::mem::take(&mut self.stream_ended) {
+            let stream_ended = std::mem::take(&mut self.stream_ended);
+            if self.peer_resets {
+                // A peer that resets never refers back past its message: our history is
+                // unused, so the decompressor goes back to the pool (which resets it).
+                if let Some(inflater) = self.decompressor.take() {
+                    pool::give_decompressor(bits, inflater);
+                }
+            } else if stream_ended {
+                // A finished stream must be restarted for the next message.
                 inflater.reset(false);
             }
         }
@@ -108,9 +123,10 @@ impl Codec for DeflateCodec {
     }
 
     fn encode(&mut self, payload: &[u8], fin: bool, out: &mut Vec<u8>) -> Result<(), MessageError> {
+        let (level, bits) = (self.options.level, self.compress_bits);
         let deflater = self
             .compressor
-            .get_or_insert_with(|| new_compressor(self.options, self.compress_bits));
+            .get_or_insert_with(|| pool::take_compressor(level, bits));
         if !fin {
             // A fragment that is not the last is not flushed: the compressor keeps what it
             // has not emitted for the next one, and the ratio does not suffer.
@@ -118,7 +134,10 @@ impl Codec for DeflateCodec {
         }
         end_message(deflater, payload, out)?;
         if self.reset_compress {
-            deflater.reset();
+            // Nothing is kept for the next message: back to the pool, which resets it.
+            if let Some(deflater) = self.compressor.take() {
+                pool::give_compressor(level, bits, deflater);
+            }
         }
         Ok(())
     }
@@ -141,8 +160,10 @@ impl Codec for DeflateCodec {
         }
         // A fresh compressor refers to nothing before this message, so any peer inflates
         // it whatever its window holds; its window bits bound the distances it uses.
-        let mut deflater = new_compressor(self.options, self.compress_bits);
+        let (level, bits) = (self.options.level, self.compress_bits);
+        let mut deflater = pool::take_compressor(level, bits);
         end_message(&mut deflater, payload, out)?;
+        pool::give_compressor(level, bits, deflater);
         Ok(true)
     }
 
@@ -154,10 +175,6 @@ impl Codec for DeflateCodec {
         // made again for the next message of its own.
         self.compressor = None;
     }
-}
-
-fn new_compressor(options: Options, bits: u8) -> Compress {
-    Compress::new_with_window_bits(Compression::new(options.level), false, bits)
 }
 
 /// Compresses the last fragment of a message into `out`, ending with a sync flush whose

@@ -2,12 +2,13 @@
 //! per-connection compressor and decompressor.
 
 mod codec;
+mod pool;
 
 use ws_frame::RsvBits;
 use ws_handshake::grammar;
 
 use crate::{Codec, Extension, NegotiationError};
-use codec::{DeflateCodec, Options};
+use codec::{DeflateCodec, Direction, Options};
 
 /// The extension's registered name.
 const NAME: &str = "permessage-deflate";
@@ -267,9 +268,14 @@ impl Extension for PerMessageDeflate {
         );
         let codec = DeflateCodec::new(
             self.options,
-            answer.server_max_window_bits,
-            answer.server_no_context_takeover,
-            client_bits,
+            Direction {
+                max_window_bits: answer.server_max_window_bits,
+                no_context_takeover: answer.server_no_context_takeover,
+            },
+            Direction {
+                max_window_bits: client_bits,
+                no_context_takeover: answer.client_no_context_takeover,
+            },
         );
         Some((answer.render(false), Box::new(codec)))
     }
@@ -295,9 +301,15 @@ impl Extension for PerMessageDeflate {
                 Ok(()) => {
                     let codec = DeflateCodec::new(
                         self.options,
-                        min_bits(offer.client_max_window_bits, client_bits),
-                        offer.client_no_context_takeover || answer.client_no_context_takeover,
-                        answer.server_max_window_bits,
+                        Direction {
+                            max_window_bits: min_bits(offer.client_max_window_bits, client_bits),
+                            no_context_takeover: offer.client_no_context_takeover
+                                || answer.client_no_context_takeover,
+                        },
+                        Direction {
+                            max_window_bits: answer.server_max_window_bits,
+                            no_context_takeover: answer.server_no_context_takeover,
+                        },
                     );
                     return Ok(Box::new(codec));
                 }
