@@ -22,7 +22,8 @@ const MAX_ENCODINGS: usize = 8;
 /// (compression level, window bits, minimum size) and reuses that payload on every other
 /// connection with the same ones: a chat room or a market feed compresses each message
 /// once, not once per subscriber. A server then queues the shared payload without copying
-/// it; a client, which must mask, copies it. Without extensions nothing is encoded and the
+/// it (one over 1 KiB; smaller ones join the write buffer, as any small frame does); a
+/// client, which must mask, copies it. Without extensions nothing is encoded and the
 /// payload is shared as it is.
 ///
 /// On a connection with context takeover, a prepared message is compressed without the
