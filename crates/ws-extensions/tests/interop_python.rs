@@ -149,6 +149,22 @@ impl Client {
         Ok(rsv)
     }
 
+    /// Sends a whole message encoded on its own (as a broadcast is), and tells the stack
+    /// it was sent; returns its RSV bits.
+    fn send_standalone(&mut self, opcode: OpCode, message: &[u8]) -> Result<RsvBits> {
+        let mut payload = Vec::new();
+        let rsv = self
+            .extensions
+            .encode_standalone(message, true, &mut payload)?;
+        self.extensions.sent_standalone(rsv);
+        let header = FrameHeader {
+            rsv,
+            ..FrameHeader::new(opcode, payload.len() as u64)
+        };
+        self.write_frame(header, &payload)?;
+        Ok(rsv)
+    }
+
     fn next_frame(&mut self) -> Result<Frame> {
         for _ in 0..MAX_READS {
             if let Some(frame) = self.decoder.decode(&mut self.buf)? {
@@ -284,5 +300,20 @@ fn echo_through_python_websockets_with_permessage_deflate() -> Result {
     assert_eq!(sent_rsv1, messages.len() - 2);
     assert_eq!(received_rsv1, messages.len());
     assert_eq!(pongs, 3, "one pong per fragmented message");
+
+    // A message compressed on its own (a prepared broadcast) amid context takeover, then
+    // one that context takeover would have squeezed against an earlier message.
+    let repeated = "again, again, again".repeat(10).into_bytes();
+    let broadcast = "to everyone, to everyone at once".repeat(30).into_bytes();
+    for (standalone, message) in [(true, &broadcast), (false, &repeated)] {
+        let rsv = if standalone {
+            client.send_standalone(OpCode::TEXT, message)?
+        } else {
+            client.send(OpCode::TEXT, message, 1)?
+        };
+        assert_eq!(rsv, RsvBits::RSV1);
+        let (_, _, echo, _) = client.receive()?;
+        assert!(&echo == message, "echo differs after a standalone message");
+    }
     client.close()
 }
