@@ -684,6 +684,36 @@ fn connections_with_other_parameters_get_their_own_encoding() {
 }
 
 #[test]
+fn past_eight_kinds_of_connection_a_prepared_message_is_encoded_per_send() {
+    // Nine compression levels, nine kinds of connection; two connections of each.
+    let mut pairs: Vec<[Pair; 2]> = (1..=9)
+        .map(|level| {
+            let pair = || {
+                let mut server = server_config();
+                server.extensions = Extensions::new().with(PerMessageDeflate::new().level(level));
+                Pair::connected_with(Config::default(), server)
+            };
+            [pair(), pair()]
+        })
+        .collect();
+    let text = letters(6000);
+    let update = PreparedMessage::text(text.clone());
+    for [a, b] in &mut pairs {
+        a.server.endpoint.send_prepared(&update).unwrap();
+        b.server.endpoint.send_prepared(&update).unwrap();
+    }
+    for (i, [a, b]) in pairs.iter_mut().enumerate() {
+        let shared = queued_payload(&a.server.endpoint) == queued_payload(&b.server.endpoint);
+        // The first eight kinds keep their encoding; the ninth is encoded on each send.
+        assert_eq!(shared, i < 8, "level {}", i + 1);
+        for pair in [a, b] {
+            pair.drive();
+            assert_eq!(pair.client.messages(), [(true, text.clone().into_bytes())]);
+        }
+    }
+}
+
+#[test]
 fn without_compression_a_prepared_payload_is_queued_as_given() {
     let data = Bytes::from(compressible(5000));
     let mut plain_pair = Pair::connected_with(plain(Config::default()), plain(server_config()));

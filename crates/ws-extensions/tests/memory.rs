@@ -74,4 +74,51 @@ fn without_context_takeover_an_idle_connection_holds_no_deflate_state() {
     assert!(own > CONNECTIONS as isize * 300_000, "{own} bytes");
     // Without it, each keeps only its negotiated stack.
     assert!(shared < CONNECTIONS as isize * 2_000, "{shared} bytes");
+
+    // Many messages compressed at once take as many compressors; the pool keeps 16 of
+    // them once they are done, not all.
+    let compressors_at_once = 24;
+    let kept = kept_by_pool(no_takeover, compressors_at_once);
+    let one = compressor_size();
+    assert!(
+        kept <= 16 * one + 4096,
+        "{kept} bytes, {one} per compressor"
+    );
+    assert!(kept >= 8 * one, "{kept} bytes, {one} per compressor");
+}
+
+/// The bytes one compressor holds, made as the codec makes it (default level, 15 bits).
+fn compressor_size() -> isize {
+    let before = LIVE.load(Ordering::Relaxed);
+    let compressor = flate2::Compress::new_with_window_bits(
+        flate2::Compression::new(PerMessageDeflate::DEFAULT_LEVEL),
+        false,
+        15,
+    );
+    let size = LIVE.load(Ordering::Relaxed) - before;
+    drop(compressor);
+    size
+}
+
+/// Bytes the shared pool keeps after `count` connections compressed a streamed message at
+/// the same time and finished it.
+fn kept_by_pool(params: DeflateParams, count: usize) -> isize {
+    let config = Extensions::new().with(PerMessageDeflate::with_params(params).min_size(0));
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut connections: Vec<Negotiated> = (0..count)
+        .map(|_| config.server_accept(&config.client_offers()))
+        .collect();
+    let mut wire = Vec::new();
+    for server in &mut connections {
+        let _ = server.begin_outgoing(None, true);
+        server
+            .encode(b"the first part, ", false, &mut wire)
+            .unwrap();
+    }
+    for server in &mut connections {
+        server.encode(b"and the last", true, &mut wire).unwrap();
+    }
+    drop(connections);
+    drop(wire);
+    LIVE.load(Ordering::Relaxed) - before
 }
