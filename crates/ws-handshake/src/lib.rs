@@ -69,6 +69,7 @@ pub mod proxy_env;
 pub mod redirect;
 mod server;
 pub mod socks;
+mod tunnel;
 mod wire;
 
 pub use auth::{basic_authorization, userinfo_authorization};
@@ -77,4 +78,5 @@ pub use error::{RequestError, ResponseError, UsageError};
 pub use key::accept_key;
 pub use proxy::{ProxyConnect, ProxyKind, ProxyOutcome};
 pub use server::{Accept, Incoming, UpgradeRequest};
+pub use tunnel::{Tunnel, TunnelError, TunnelStep};
 pub use wire::{Limits, encode_response};
