@@ -129,15 +129,18 @@ impl ConnectOptions {
     /// (`http://user:password@host:port`, percent-encoded) are sent as
     /// `Proxy-Authorization: Basic`.
     ///
-    /// A proxy that refuses the tunnel is [`Error::ProxyRefused`], carrying its response;
-    /// an answer that is not HTTP or passes the handshake limits is
-    /// [`Error::ProxyResponse`]; no answer within `Config::handshake_timeout` is
-    /// [`Error::Io`] with [`io::ErrorKind::TimedOut`].
+    /// A proxy that refuses the tunnel is [`Error::Proxy`]: for an HTTP proxy
+    /// [`TunnelError::Refused`](crate::TunnelError::Refused), carrying its response, and
+    /// for an answer that is not HTTP or passes the handshake limits
+    /// [`TunnelError::InvalidResponse`](crate::TunnelError::InvalidResponse); no answer
+    /// within `Config::handshake_timeout` is [`Error::Io`] with
+    /// [`io::ErrorKind::TimedOut`].
     ///
     /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
     /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
     /// resolved by the proxy, the URL's credentials offered as username and password
-    /// (RFC 1929), all within the same timeout; a refusal is [`Error::Socks`].
+    /// (RFC 1929), all within the same timeout; a refusal is [`Error::Proxy`] too
+    /// ([`TunnelError::Socks`](crate::TunnelError::Socks)).
     ///
     /// # Errors
     /// [`Error::UnsupportedProxy`] for a URL that is not `http://`, `socks5://` or

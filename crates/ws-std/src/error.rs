@@ -25,19 +25,10 @@ pub enum Error {
     /// followed, a 401, a 403): the whole response, body included when it had a length.
     #[error("the server refused the upgrade with status {}", .0.status())]
     Rejected(Box<http::Response<Vec<u8>>>),
-    /// (Client) the HTTP proxy refused to open the tunnel (407 when credentials are
-    /// missing or wrong, 403, 502...): its whole response, body included when it had a
-    /// length.
-    #[error("the proxy refused the tunnel with status {}", .0.status())]
-    ProxyRefused(Box<http::Response<Vec<u8>>>),
-    /// (Client) the proxy's answer to `CONNECT` is not a valid HTTP response, or passes
-    /// `Config::handshake_limits`.
-    #[error("invalid answer from the proxy: {0}")]
-    ProxyResponse(ws_handshake::ResponseError),
-    /// (Client) the SOCKS5 proxy refused the tunnel (its authentication, or the
-    /// connection to the target), or does not speak SOCKS5.
-    #[error("SOCKS5 proxy: {0}")]
-    Socks(ws_handshake::socks::SocksError),
+    /// (Client) the proxy refused to open the tunnel (an HTTP proxy's non-2xx response,
+    /// whole; a SOCKS5 proxy's refusal), broke its protocol, or closed the connection.
+    #[error(transparent)]
+    Proxy(#[from] ws_handshake::TunnelError),
     /// (Client) the proxy URL is not `http://`, `socks5://` or `socks5h://` (TLS to the
     /// proxy is not supported).
     #[error(

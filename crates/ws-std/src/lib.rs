@@ -41,12 +41,12 @@
 //!
 //! # Connecting
 //!
-//! [`ConnectOptions`] adds subprotocols, headers, a connect timeout, an HTTP proxy
-//! ([`proxy`](ConnectOptions::proxy): a `CONNECT` tunnel, then TLS and the handshake
+//! [`ConnectOptions`] adds subprotocols, headers, a connect timeout, a proxy
+//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` or SOCKS5 tunnel, then TLS and the handshake
 //! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects): off
 //! by default, bounded, credentials only for the origin named), the same options as
 //! ws-tokio's. A refusal is a typed error carrying the response: [`Error::Rejected`] from
-//! the server, [`Error::ProxyRefused`] from the proxy. No step waits forever by default:
+//! the server, [`Error::Proxy`] from the proxy. No step waits forever by default:
 //! see [its timeouts](ConnectOptions#timeouts).
 //!
 //! # Features
@@ -71,3 +71,4 @@ pub use connect::{ConnectOptions, connect};
 pub use error::Error;
 pub use socket::{Decision, Message, WebSocket, accept, accept_with, client};
 pub use transport::{ClientStream, Transport};
+pub use ws_handshake::TunnelError;

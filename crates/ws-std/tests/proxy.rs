@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use ws_endpoint::Config;
-use ws_std::{ConnectOptions, Error, Message};
+use ws_std::{ConnectOptions, Error, Message, TunnelError};
 
 use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
 use ws_handshake::socks::SocksError;
@@ -61,7 +61,7 @@ fn socks5_refusals_are_typed() {
             .unwrap()
             .connect();
         assert!(
-            matches!(&refused, Err(Error::Socks(error)) if *error == expected),
+            matches!(&refused, Err(Error::Proxy(TunnelError::Socks(error))) if *error == expected),
             "{refused:?}"
         );
     }
@@ -79,7 +79,7 @@ fn a_proxy_refusal_carries_its_response() {
             .unwrap()
             .connect();
         match refused {
-            Err(Error::ProxyRefused(response)) => {
+            Err(Error::Proxy(TunnelError::Refused(response))) => {
                 assert_eq!(response.status(), 407);
                 assert!(response.headers().contains_key("proxy-authenticate"));
                 assert_eq!(response.body(), b"denied");
@@ -149,7 +149,7 @@ fn answered_with(scheme: &'static str, answer: &[u8], config: Config) -> Error {
 fn a_broken_proxy_answer_is_a_typed_error() {
     let error = answered_with("http", b"", Config::default());
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        matches!(&error, Error::Proxy(TunnelError::Closed)),
         "{error:?}"
     );
     let error = answered_with(
@@ -158,31 +158,37 @@ fn a_broken_proxy_answer_is_a_typed_error() {
         Config::default(),
     );
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        matches!(&error, Error::Proxy(TunnelError::EarlyData)),
         "{error:?}"
     );
     let error = answered_with("http", b"SSH-2.0-OpenSSH\r\n\r\n", Config::default());
-    assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+    assert!(
+        matches!(error, Error::Proxy(TunnelError::InvalidResponse(_))),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn a_broken_socks5_answer_is_a_typed_error() {
     let error = answered_with("socks5", b"", Config::default());
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        matches!(&error, Error::Proxy(TunnelError::Closed)),
         "{error:?}"
     );
     // Connected, then a byte from the target before the client sent any.
     let early = [5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0, b'x'];
     let error = answered_with("socks5", &early, Config::default());
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        matches!(&error, Error::Proxy(TunnelError::EarlyData)),
         "{error:?}"
     );
     let refused = [5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0];
     let error = answered_with("socks5", &refused, Config::default());
     assert!(
-        matches!(error, Error::Socks(SocksError::Refused(5))),
+        matches!(
+            error,
+            Error::Proxy(TunnelError::Socks(SocksError::Refused(5)))
+        ),
         "{error:?}"
     );
     let error = answered_with(
@@ -191,7 +197,10 @@ fn a_broken_socks5_answer_is_a_typed_error() {
         Config::default(),
     );
     assert!(
-        matches!(error, Error::Socks(SocksError::NotSocks5(b'H'))),
+        matches!(
+            error,
+            Error::Proxy(TunnelError::Socks(SocksError::NotSocks5(b'H')))
+        ),
         "{error:?}"
     );
 }
@@ -208,7 +217,9 @@ fn a_proxy_answer_is_read_within_the_handshake_limits() {
     assert!(
         matches!(
             &error,
-            Error::ProxyResponse(ws_handshake::ResponseError::HeadTooLarge { .. })
+            Error::Proxy(TunnelError::InvalidResponse(
+                ws_handshake::ResponseError::HeadTooLarge { .. }
+            ))
         ),
         "{error:?}"
     );

@@ -95,12 +95,13 @@ impl ConnectOptions {
     /// (`http://user:password@host:port`, percent-encoded) are sent as
     /// `Proxy-Authorization: Basic`.
     ///
-    /// A proxy that refuses the tunnel is [`Error::ProxyRefused`], carrying its response.
+    /// A proxy that refuses the tunnel is [`Error::Proxy`] (for an HTTP proxy,
+    /// [`TunnelError::Refused`](ws_handshake::TunnelError::Refused) with its response).
     ///
     /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
     /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
     /// resolved by the proxy, the URL's credentials offered as username and password
-    /// (RFC 1929); a refusal is [`Error::Socks`]. Other proxies (`https://`, TLS to the
+    /// (RFC 1929); a refusal is [`Error::Proxy`] too. Other proxies (`https://`, TLS to the
     /// proxy itself; SOCKS4) are not supported: [`Error::UnsupportedProxy`].
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);

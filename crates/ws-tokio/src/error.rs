@@ -8,7 +8,7 @@ use ws_endpoint::{AcceptError, CloseCode, ConnectionError, SendError};
 ///
 /// Each source of failure has its own variant: the transport ([`Error::Io`]), the
 /// protocol or a timer ([`Error::Connection`]), the opening handshake ([`Error::Rejected`],
-/// [`Error::Refused`], [`Error::ProxyRefused`]), and the application's own mistakes
+/// [`Error::Refused`], [`Error::Proxy`]), and the application's own mistakes
 /// ([`Error::Send`], [`Error::Usage`], [`Error::Url`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -58,19 +58,10 @@ pub enum Error {
     /// (Client) the URL does not parse.
     #[error("invalid URL: {0}")]
     Url(#[from] http::uri::InvalidUri),
-    /// (Client) the HTTP proxy refused to open the tunnel (407 when credentials are
-    /// missing or wrong, 403, 502...): its whole response, body included when it had a
-    /// length.
-    #[error("the proxy refused the tunnel with status {}", .0.status())]
-    ProxyRefused(Box<http::Response<Vec<u8>>>),
-    /// (Client) the proxy's answer to `CONNECT` is not a valid HTTP response, or passes
-    /// `Config::handshake_limits`.
-    #[error("invalid answer from the proxy: {0}")]
-    ProxyResponse(ws_handshake::ResponseError),
-    /// (Client) the SOCKS5 proxy refused the tunnel (its authentication, or the
-    /// connection to the target), or does not speak SOCKS5.
-    #[error("SOCKS5 proxy: {0}")]
-    Socks(ws_handshake::socks::SocksError),
+    /// (Client) the proxy refused to open the tunnel (an HTTP proxy's non-2xx response,
+    /// whole; a SOCKS5 proxy's refusal), broke its protocol, or closed the connection.
+    #[error(transparent)]
+    Proxy(#[from] ws_handshake::TunnelError),
     /// (Client) the proxy URL is not `http://`, `socks5://` or `socks5h://` (TLS to the
     /// proxy is not supported).
     #[error(

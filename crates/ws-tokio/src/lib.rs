@@ -58,12 +58,12 @@
 //!
 //! # Connecting
 //!
-//! [`ConnectOptions`] adds subprotocols, headers, a [`Config`], an HTTP proxy
-//! ([`proxy`](ConnectOptions::proxy): a `CONNECT` tunnel, then TLS and the handshake
+//! [`ConnectOptions`] adds subprotocols, headers, a [`Config`], a proxy
+//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` or SOCKS5 tunnel, then TLS and the handshake
 //! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects):
 //! off by default, bounded, credentials only for the origin named). A refusal is a typed
 //! error carrying the response: [`Error::Rejected`] from the server,
-//! [`Error::ProxyRefused`] from the proxy.
+//! [`Error::Proxy`] from the proxy.
 //!
 //! # Features
 //!
@@ -95,4 +95,4 @@ pub use message::{CloseFrame, Message};
 pub use socket::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 pub use stream::ClientStream;
 pub use ws_endpoint::{CloseCode, Config, MessageKind, PreparedMessage, ReadyState, Utf8Bytes};
-pub use ws_handshake::UpgradeRequest;
+pub use ws_handshake::{TunnelError, UpgradeRequest};

@@ -7,7 +7,7 @@ use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
-use ws_tokio::{Config, ConnectOptions, Error, Message};
+use ws_tokio::{Config, ConnectOptions, Error, Message, TunnelError};
 
 use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
 use ws_handshake::socks::SocksError;
@@ -63,7 +63,7 @@ async fn socks5_refusals_are_typed() {
             .connect()
             .await;
         assert!(
-            matches!(&refused, Err(Error::Socks(error)) if *error == expected),
+            matches!(&refused, Err(Error::Proxy(TunnelError::Socks(error))) if *error == expected),
             "{refused:?}"
         );
     }
@@ -82,7 +82,7 @@ async fn a_proxy_refusal_carries_its_response() {
             .connect()
             .await;
         match refused {
-            Err(Error::ProxyRefused(response)) => {
+            Err(Error::Proxy(TunnelError::Refused(response))) => {
                 assert_eq!(response.status(), 407);
                 assert!(response.headers().contains_key("proxy-authenticate"));
                 assert_eq!(response.body(), b"denied");
@@ -146,39 +146,48 @@ async fn answered_with(scheme: &'static str, answer: &'static [u8]) -> Error {
 async fn a_broken_proxy_answer_is_a_typed_error() {
     let error = answered_with("http", b"").await;
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        matches!(&error, Error::Proxy(TunnelError::Closed)),
         "{error:?}"
     );
     let error = answered_with("http", b"HTTP/1.1 200 OK\r\n\r\nearly bytes").await;
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        matches!(&error, Error::Proxy(TunnelError::EarlyData)),
         "{error:?}"
     );
     let error = answered_with("http", b"SSH-2.0-OpenSSH\r\n\r\n").await;
-    assert!(matches!(error, Error::ProxyResponse(_)), "{error:?}");
+    assert!(
+        matches!(error, Error::Proxy(TunnelError::InvalidResponse(_))),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_broken_socks5_answer_is_a_typed_error() {
     let error = answered_with("socks5", b"").await;
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof),
+        matches!(&error, Error::Proxy(TunnelError::Closed)),
         "{error:?}"
     );
     // Connected, then a byte from the target before the client sent any.
     let error = answered_with("socks5", &[5, 0, 5, 0, 0, 1, 0, 0, 0, 0, 0, 0, b'x']).await;
     assert!(
-        matches!(&error, Error::Io(e) if e.kind() == io::ErrorKind::InvalidData),
+        matches!(&error, Error::Proxy(TunnelError::EarlyData)),
         "{error:?}"
     );
     let error = answered_with("socks5", &[5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
     assert!(
-        matches!(error, Error::Socks(SocksError::Refused(5))),
+        matches!(
+            error,
+            Error::Proxy(TunnelError::Socks(SocksError::Refused(5)))
+        ),
         "{error:?}"
     );
     let error = answered_with("socks5", b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
     assert!(
-        matches!(error, Error::Socks(SocksError::NotSocks5(b'H'))),
+        matches!(
+            error,
+            Error::Proxy(TunnelError::Socks(SocksError::NotSocks5(b'H')))
+        ),
         "{error:?}"
     );
 }
