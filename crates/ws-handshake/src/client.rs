@@ -89,10 +89,8 @@ impl ClientBuilder {
     }
 
     fn build_with_key(self, key: String) -> Result<ClientHandshake, UsageError> {
-        let (mut parts, ()) = self.request.into_parts();
-        if parts.method != Method::GET {
-            return Err(UsageError::NotGet(parts.method));
-        }
+        let limits = self.limits;
+        let (mut parts, offers, origin) = self.into_offers()?;
         match parts.uri.scheme_str() {
             Some("ws" | "wss") | None => {}
             Some(other) => return Err(UsageError::UnsupportedScheme(other.to_owned())),
@@ -102,6 +100,68 @@ impl ClientBuilder {
             parts.headers.insert(HOST, text_value(HOST, &host)?);
         }
         parts.version = Version::HTTP_11;
+        let headers = &mut parts.headers;
+        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(SEC_WEBSOCKET_KEY, text_value(SEC_WEBSOCKET_KEY, &key)?);
+        offers.write(headers, origin.as_deref())?;
+        Ok(ClientHandshake {
+            request: Request::from_parts(parts, ()),
+            accept: accept_key(key.as_bytes()),
+            offers,
+            limits,
+        })
+    }
+
+    /// Checks the request and completes it as an extended CONNECT (RFC 8441): the
+    /// WebSocket handshake on one stream of an HTTP/2 connection (or HTTP/3, RFC 9220)
+    /// that an HTTP client library of your own carries. The URI must be absolute; the
+    /// request goes to `https://` for `wss://` and `http://` for `ws://`, as `CONNECT`
+    /// with `Sec-WebSocket-Version: 13` and the offers, and no key. Send it with the
+    /// `:protocol` pseudo-header set to `websocket` (hyper: a `hyper::ext::Protocol` in
+    /// its extensions), then check the answer with
+    /// [`ExtendedConnect::check_response`].
+    ///
+    /// ```
+    /// use http::Method;
+    /// use ws_handshake::ClientBuilder;
+    ///
+    /// let connect = ClientBuilder::new("wss://chat.example/room".parse()?)
+    ///     .protocol("chat")
+    ///     .build_extended_connect()?;
+    /// assert_eq!(connect.request().method(), Method::CONNECT);
+    /// assert_eq!(connect.request().uri(), "https://chat.example/room");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_extended_connect(self) -> Result<ExtendedConnect, UsageError> {
+        let (mut parts, offers, origin) = self.into_offers()?;
+        let scheme = match parts.uri.scheme_str() {
+            Some("wss") => "https",
+            Some("ws") => "http",
+            Some(other) => return Err(UsageError::UnsupportedScheme(other.to_owned())),
+            None => return Err(UsageError::MissingHost),
+        };
+        let mut uri = parts.uri.into_parts();
+        uri.scheme = Some(scheme.parse().map_err(|_| UsageError::MissingHost)?);
+        parts.uri = Uri::from_parts(uri).map_err(|_| UsageError::MissingHost)?;
+        if parts.uri.host().is_none_or(str::is_empty) {
+            return Err(UsageError::MissingHost);
+        }
+        parts.method = Method::CONNECT;
+        parts.version = Version::HTTP_2;
+        offers.write(&mut parts.headers, origin.as_deref())?;
+        Ok(ExtendedConnect {
+            request: Request::from_parts(parts, ()),
+            offers,
+        })
+    }
+
+    /// The request's parts, the offers (checked), and the origin.
+    fn into_offers(self) -> Result<(http::request::Parts, Offers, Option<String>), UsageError> {
+        let (mut parts, ()) = self.request.into_parts();
+        if parts.method != Method::GET {
+            return Err(UsageError::NotGet(parts.method));
+        }
         let headers = &mut parts.headers;
 
         let mut protocols = Vec::new();
@@ -128,26 +188,12 @@ impl ClientBuilder {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
         let offers = caller_extensions(given.iter().chain(&self.extensions).map(String::as_str))?;
-        let extensions: Vec<String> = offers.iter().map(|e| e.as_str().to_owned()).collect();
-        let extension_names = offers.iter().map(|e| e.name().to_owned()).collect();
-
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        headers.insert(SEC_WEBSOCKET_KEY, text_value(SEC_WEBSOCKET_KEY, &key)?);
-        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        set_list(headers, SEC_WEBSOCKET_PROTOCOL, &protocols)?;
-        set_list(headers, SEC_WEBSOCKET_EXTENSIONS, &extensions)?;
-        if let Some(origin) = &self.origin {
-            headers.insert(ORIGIN, text_value(ORIGIN, origin)?);
-        }
-
-        Ok(ClientHandshake {
-            request: Request::from_parts(parts, ()),
-            accept: accept_key(key.as_bytes()),
+        let offers = Offers {
             protocols,
-            extension_names,
-            limits: self.limits,
-        })
+            extensions: offers.iter().map(|e| e.as_str().to_owned()).collect(),
+            extension_names: offers.iter().map(|e| e.name().to_owned()).collect(),
+        };
+        Ok((parts, offers, self.origin))
     }
 }
 
@@ -185,18 +231,37 @@ pub struct ClientHandshake {
     request: Request<()>,
     /// The `Sec-WebSocket-Accept` value the server must send.
     accept: String,
-    protocols: Vec<String>,
-    extension_names: Vec<String>,
+    offers: Offers,
     limits: Limits,
+}
+
+/// A client's extended CONNECT (RFC 8441, RFC 9220) in progress: the request for an
+/// HTTP/2 or HTTP/3 client library to send, and the check of its answer. From
+/// [`ClientBuilder::build_extended_connect`].
+#[derive(Clone, Debug)]
+pub struct ExtendedConnect {
+    request: Request<()>,
+    offers: Offers,
+}
+
+/// What a client offered, which the server's acceptance must keep to.
+#[derive(Clone, Debug)]
+struct Offers {
+    protocols: Vec<String>,
+    /// Each extension offer's text, and apart its name.
+    extensions: Vec<String>,
+    extension_names: Vec<String>,
 }
 
 /// What the server answered.
 #[derive(Clone, Debug)]
 #[must_use]
 pub enum ClientOutcome {
-    /// The server switched to WebSocket; what follows on the connection is frames.
+    /// The server switched to WebSocket; what follows on the connection (or the extended
+    /// CONNECT's stream) is frames.
     Accepted(Accepted),
-    /// The server answered with something other than 101, e.g. a redirect or a 401. The
+    /// The server answered with something other than 101 (a 2xx for an extended
+    /// CONNECT), e.g. a redirect or a 401. The
     /// body holds the bytes `Content-Length` announced, when it did and they fit
     /// [`Limits::max_body`]; otherwise it is empty and any body bytes are left unconsumed.
     Rejected(Response<Vec<u8>>),
@@ -206,7 +271,7 @@ pub enum ClientOutcome {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Accepted {
-    /// The 101 response as received.
+    /// The 101 response (the 2xx of an extended CONNECT) as received.
     pub response: Response<()>,
     /// The subprotocol the server chose, one of those offered.
     pub protocol: Option<String>,
@@ -258,21 +323,6 @@ impl ClientHandshake {
         }
     }
 
-    /// The subprotocol the server chose, if any, which must be one offered.
-    fn check_protocol(&self, headers: &http::HeaderMap) -> Result<Option<String>, ResponseError> {
-        let mut chosen = parse_tokens(headers.get_all(SEC_WEBSOCKET_PROTOCOL));
-        match (chosen.next(), chosen.next()) {
-            (None, _) => Ok(None),
-            (Some(Ok(protocol)), None) if self.protocols.iter().any(|p| p == protocol) => {
-                Ok(Some(protocol.to_owned()))
-            }
-            (Some(Ok(protocol)), None) => {
-                Err(ResponseError::ProtocolNotOffered(protocol.to_owned()))
-            }
-            _ => Err(ResponseError::InvalidProtocolHeader),
-        }
-    }
-
     /// Checks a 101 response against RFC 6455 §4.1 and what was offered.
     fn check_switch(&self, response: Response<()>) -> Result<Accepted, ResponseError> {
         if response.version() != Version::HTTP_11 {
@@ -292,9 +342,44 @@ impl ClientHandshake {
         if accept.as_bytes().trim_ascii() != self.accept.as_bytes() {
             return Err(ResponseError::AcceptMismatch);
         }
+        self.offers.accepted(response)
+    }
+}
 
+impl ExtendedConnect {
+    /// The request to send, with `:protocol` set to `websocket`.
+    pub fn request(&self) -> &Request<()> {
+        &self.request
+    }
+
+    /// Checks the server's answer: a 2xx accepts (its subprotocol and extensions must be
+    /// ones offered), anything else is [`ClientOutcome::Rejected`] with an empty body
+    /// (the stream's body is the HTTP library's to read).
+    pub fn check_response(&self, response: Response<()>) -> Result<ClientOutcome, ResponseError> {
+        if response.status().is_success() {
+            self.offers.accepted(response).map(ClientOutcome::Accepted)
+        } else {
+            Ok(ClientOutcome::Rejected(response.map(|()| Vec::new())))
+        }
+    }
+}
+
+impl Offers {
+    /// Sets the version, subprotocol, extension and origin headers of the request.
+    fn write(&self, headers: &mut http::HeaderMap, origin: Option<&str>) -> Result<(), UsageError> {
+        headers.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        set_list(headers, SEC_WEBSOCKET_PROTOCOL, &self.protocols)?;
+        set_list(headers, SEC_WEBSOCKET_EXTENSIONS, &self.extensions)?;
+        if let Some(origin) = origin {
+            headers.insert(ORIGIN, text_value(ORIGIN, origin)?);
+        }
+        Ok(())
+    }
+
+    /// The acceptance in `response`: its subprotocol and extensions, each one offered.
+    fn accepted(&self, response: Response<()>) -> Result<Accepted, ResponseError> {
+        let headers = response.headers();
         let protocol = self.check_protocol(headers)?;
-
         let mut extensions = Vec::new();
         for ext in parse_extensions(headers.get_all(SEC_WEBSOCKET_EXTENSIONS)) {
             let ext = ext.map_err(ResponseError::InvalidExtensionHeader)?;
@@ -303,12 +388,26 @@ impl ClientHandshake {
             }
             extensions.push(ext.as_str().to_owned());
         }
-
         Ok(Accepted {
             response,
             protocol,
             extensions,
         })
+    }
+
+    /// The subprotocol the server chose, if any, which must be one offered.
+    fn check_protocol(&self, headers: &http::HeaderMap) -> Result<Option<String>, ResponseError> {
+        let mut chosen = parse_tokens(headers.get_all(SEC_WEBSOCKET_PROTOCOL));
+        match (chosen.next(), chosen.next()) {
+            (None, _) => Ok(None),
+            (Some(Ok(protocol)), None) if self.protocols.iter().any(|p| p == protocol) => {
+                Ok(Some(protocol.to_owned()))
+            }
+            (Some(Ok(protocol)), None) => {
+                Err(ResponseError::ProtocolNotOffered(protocol.to_owned()))
+            }
+            _ => Err(ResponseError::InvalidProtocolHeader),
+        }
     }
 }
 
@@ -410,7 +509,7 @@ pub(crate) mod tests {
         assert_eq!(headers[SEC_WEBSOCKET_PROTOCOL], "v1, v2");
         assert_eq!(headers[SEC_WEBSOCKET_EXTENSIONS], "x-a; p=1, x-b, x-c");
         assert_eq!(headers[SEC_WEBSOCKET_KEY], SAMPLE_KEY);
-        assert_eq!(client.extension_names, ["x-a", "x-b", "x-c"]);
+        assert_eq!(client.offers.extension_names, ["x-a", "x-b", "x-c"]);
     }
 
     #[test]

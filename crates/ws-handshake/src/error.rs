@@ -46,6 +46,10 @@ pub enum UsageError {
     /// or not `socks5` or `socks5h` (for [`Socks5Connect`](crate::socks::Socks5Connect)).
     #[error("unsupported proxy URI scheme {0:?}")]
     UnsupportedProxyScheme(String),
+    /// An HTTP/1.1 encoding was asked of an extended CONNECT handshake (RFC 8441), which
+    /// runs over HTTP/2 or HTTP/3.
+    #[error("an extended CONNECT handshake runs over HTTP/2 or HTTP/3, not HTTP/1.1")]
+    NotHttp11,
     /// A SOCKS5 field (user name, password or host name) is longer than the protocol's
     /// 255 bytes.
     #[error("the {0} is longer than SOCKS5 allows (255 bytes)")]
@@ -93,6 +97,15 @@ pub enum RequestError {
     /// An upgrade to WebSocket over a version other than HTTP/1.1 (RFC 6455 §4.2.1 item 1).
     #[error("WebSocket upgrade over {0:?}, not HTTP/1.1")]
     NotHttp11(Version),
+    /// An extended CONNECT whose method is not CONNECT (RFC 8441 §4).
+    #[error("extended CONNECT with method {0}, not CONNECT")]
+    NotConnect(Method),
+    /// An extended CONNECT whose `:protocol` is not `websocket` (RFC 8441 §4).
+    #[error("extended CONNECT for protocol {0:?}, not websocket")]
+    NotWebSocketProtocol(String),
+    /// An extended CONNECT over a version other than HTTP/2 or HTTP/3 (RFC 8441, RFC 9220).
+    #[error("extended CONNECT over {0:?}, not HTTP/2 or HTTP/3")]
+    NotHttp2(Version),
     /// No `Host` header (RFC 6455 §4.2.1 item 2).
     #[error("no Host header")]
     MissingHost,

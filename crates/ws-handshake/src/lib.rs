@@ -73,7 +73,7 @@ mod tunnel;
 mod wire;
 
 pub use auth::{basic_authorization, userinfo_authorization};
-pub use client::{Accepted, ClientBuilder, ClientHandshake, ClientOutcome};
+pub use client::{Accepted, ClientBuilder, ClientHandshake, ClientOutcome, ExtendedConnect};
 pub use error::{RequestError, ResponseError, UsageError};
 pub use key::accept_key;
 pub use proxy::{ProxyConnect, ProxyKind, ProxyOutcome};

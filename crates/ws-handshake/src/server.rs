@@ -62,35 +62,24 @@ impl TryFrom<Request<()>> for Incoming {
         }
         // The version goes first: a client of another version may lack the rest, and it
         // should learn from the 426 which version to use.
-        let version =
-            single(headers, SEC_WEBSOCKET_VERSION)?.ok_or(RequestError::MissingVersion)?;
-        if version.as_bytes().trim_ascii() != b"13" {
-            return Err(RequestError::UnsupportedVersion);
-        }
+        check_version(headers)?;
         let key = single(headers, SEC_WEBSOCKET_KEY)?.ok_or(RequestError::MissingKey)?;
         let key = key.as_bytes().trim_ascii();
         if !is_valid_key(key) {
             return Err(RequestError::InvalidKey);
         }
-        let protocols = parse_tokens(headers.get_all(SEC_WEBSOCKET_PROTOCOL))
-            .map(|p| p.map(str::to_owned))
-            .collect::<Result<_, _>>()
-            .map_err(RequestError::InvalidProtocolHeader)?;
-        let mut extensions = Vec::new();
-        let mut extension_names = Vec::new();
-        for ext in parse_extensions(headers.get_all(SEC_WEBSOCKET_EXTENSIONS)) {
-            let ext = ext.map_err(RequestError::InvalidExtensionHeader)?;
-            extensions.push(ext.as_str().to_owned());
-            extension_names.push(ext.name().to_owned());
-        }
-        Ok(Incoming::Upgrade(UpgradeRequest {
-            accept: accept_key(key),
-            protocols,
-            extensions,
-            extension_names,
-            request,
-        }))
+        let accept = accept_key(key);
+        UpgradeRequest::with_offers(request, Some(accept)).map(Incoming::Upgrade)
     }
+}
+
+/// Checks `Sec-WebSocket-Version: 13` (RFC 6455 §4.2.1 item 6; RFC 8441 §5 keeps it).
+fn check_version(headers: &HeaderMap) -> Result<(), RequestError> {
+    let version = single(headers, SEC_WEBSOCKET_VERSION)?.ok_or(RequestError::MissingVersion)?;
+    if version.as_bytes().trim_ascii() != b"13" {
+        return Err(RequestError::UnsupportedVersion);
+    }
+    Ok(())
 }
 
 /// The value of a header that may appear at most once.
@@ -110,14 +99,99 @@ fn single(headers: &HeaderMap, name: HeaderName) -> Result<Option<&HeaderValue>,
 #[derive(Clone, Debug)]
 pub struct UpgradeRequest {
     request: Request<()>,
-    /// The `Sec-WebSocket-Accept` value for the client's key.
-    accept: String,
+    /// The `Sec-WebSocket-Accept` value for the client's key; `None` for an extended
+    /// CONNECT, which has no key.
+    accept: Option<String>,
     protocols: Vec<String>,
     extensions: Vec<String>,
     extension_names: Vec<String>,
 }
 
 impl UpgradeRequest {
+    /// Checks an extended CONNECT request (RFC 8441 for HTTP/2, RFC 9220 for HTTP/3): the
+    /// way a WebSocket opens on one stream of such a connection, which the HTTP/2 or
+    /// HTTP/3 server (hyper, h2, h3) parsed. `protocol` is the request's `:protocol`
+    /// pseudo-header, which the `http` types do not carry (hyper puts it in the request's
+    /// extensions as `hyper::ext::Protocol`).
+    ///
+    /// It must be a `CONNECT` with `:protocol` `websocket` and `Sec-WebSocket-Version: 13`;
+    /// there is no key, and the answer ([`accept`](UpgradeRequest::accept)) is a 200
+    /// without `Upgrade`, `Connection` or `Sec-WebSocket-Accept`. Subprotocols and
+    /// extensions are offered and chosen as over HTTP/1.1. After the 200 the stream's
+    /// bytes are frames.
+    ///
+    /// ```
+    /// use http::{Method, Request, Version};
+    /// use ws_handshake::UpgradeRequest;
+    ///
+    /// let request = Request::builder()
+    ///     .method(Method::CONNECT)
+    ///     .version(Version::HTTP_2)
+    ///     .uri("https://chat.example/room")
+    ///     .header("sec-websocket-version", "13")
+    ///     .header("sec-websocket-protocol", "chat")
+    ///     .body(())?;
+    /// let upgrade = UpgradeRequest::from_extended_connect(request, "websocket")?;
+    /// let response = upgrade.accept().select_protocol(&["chat"]).into_response()?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+    /// assert!(!response.headers().contains_key("sec-websocket-accept"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RequestError::NotConnect`], [`RequestError::NotWebSocketProtocol`],
+    /// [`RequestError::NotHttp2`] (HTTP/2 or HTTP/3 only), and the version, subprotocol
+    /// and extension header errors of an HTTP/1.1 upgrade.
+    pub fn from_extended_connect(
+        request: Request<()>,
+        protocol: &str,
+    ) -> Result<UpgradeRequest, RequestError> {
+        if request.method() != Method::CONNECT {
+            return Err(RequestError::NotConnect(request.method().clone()));
+        }
+        if !protocol.eq_ignore_ascii_case("websocket") {
+            return Err(RequestError::NotWebSocketProtocol(protocol.to_owned()));
+        }
+        if !matches!(request.version(), Version::HTTP_2 | Version::HTTP_3) {
+            return Err(RequestError::NotHttp2(request.version()));
+        }
+        check_version(request.headers())?;
+        UpgradeRequest::with_offers(request, None)
+    }
+
+    /// The request with the subprotocols and extensions it offers, parsed.
+    fn with_offers(
+        request: Request<()>,
+        accept: Option<String>,
+    ) -> Result<UpgradeRequest, RequestError> {
+        let headers = request.headers();
+        let protocols = parse_tokens(headers.get_all(SEC_WEBSOCKET_PROTOCOL))
+            .map(|p| p.map(str::to_owned))
+            .collect::<Result<_, _>>()
+            .map_err(RequestError::InvalidProtocolHeader)?;
+        let mut extensions = Vec::new();
+        let mut extension_names = Vec::new();
+        for ext in parse_extensions(headers.get_all(SEC_WEBSOCKET_EXTENSIONS)) {
+            let ext = ext.map_err(RequestError::InvalidExtensionHeader)?;
+            extensions.push(ext.as_str().to_owned());
+            extension_names.push(ext.name().to_owned());
+        }
+        Ok(UpgradeRequest {
+            request,
+            accept,
+            protocols,
+            extensions,
+            extension_names,
+        })
+    }
+
+    /// Whether this is an extended CONNECT (HTTP/2 or HTTP/3), answered with a 200,
+    /// rather than an HTTP/1.1 upgrade, answered with a 101.
+    pub fn is_extended_connect(&self) -> bool {
+        self.accept.is_none()
+    }
+
     /// The request as received.
     pub fn request(&self) -> &Request<()> {
         &self.request
@@ -140,7 +214,8 @@ impl UpgradeRequest {
         &self.extensions
     }
 
-    /// Starts the 101 response that accepts the upgrade.
+    /// Starts the response that accepts the upgrade: a 101, or a 200 for an extended
+    /// CONNECT.
     pub fn accept(&self) -> Accept<'_> {
         Accept {
             request: self,
@@ -151,7 +226,8 @@ impl UpgradeRequest {
     }
 }
 
-/// The 101 response accepting an [`UpgradeRequest`], under construction.
+/// The response accepting an [`UpgradeRequest`] (a 101, or a 200 for an extended
+/// CONNECT), under construction.
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Accept<'r> {
@@ -196,10 +272,19 @@ impl<'r> Accept<'r> {
     /// The response, for servers that send it with an `http` library of their own.
     pub fn into_response(self) -> Result<Response<()>, UsageError> {
         let mut headers = self.headers;
-        headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        let accept = text_value(SEC_WEBSOCKET_ACCEPT, &self.request.accept)?;
-        headers.insert(SEC_WEBSOCKET_ACCEPT, accept);
+        // HTTP/2 and HTTP/3 have no connection-level headers, and an extended CONNECT no key.
+        let status = match &self.request.accept {
+            Some(accept) => {
+                headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+                headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+                headers.insert(
+                    SEC_WEBSOCKET_ACCEPT,
+                    text_value(SEC_WEBSOCKET_ACCEPT, accept)?,
+                );
+                StatusCode::SWITCHING_PROTOCOLS
+            }
+            None => StatusCode::OK,
+        };
         let protocol: Vec<&str> = self.protocol.into_iter().collect();
         set_list(&mut headers, SEC_WEBSOCKET_PROTOCOL, &protocol)?;
         let accepted = caller_extensions(self.extensions.iter().map(String::as_str))?;
@@ -212,13 +297,18 @@ impl<'r> Accept<'r> {
         let list: Vec<&str> = accepted.iter().map(|ext| ext.as_str()).collect();
         set_list(&mut headers, SEC_WEBSOCKET_EXTENSIONS, &list)?;
         let mut response = Response::new(());
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        *response.status_mut() = status;
         *response.headers_mut() = headers;
         Ok(response)
     }
 
-    /// Appends the response's bytes to `buf`.
+    /// Appends the response's bytes to `buf`, for an HTTP/1.1 upgrade. An extended
+    /// CONNECT is answered on its HTTP/2 or HTTP/3 stream: [`UsageError::NotHttp11`]
+    /// (send [`into_response`](Accept::into_response) with that connection's library).
     pub fn encode(self, buf: &mut Vec<u8>) -> Result<(), UsageError> {
+        if self.request.is_extended_connect() {
+            return Err(UsageError::NotHttp11);
+        }
         let response = self.into_response()?;
         encode_response(&response.map(|()| []), buf);
         Ok(())
