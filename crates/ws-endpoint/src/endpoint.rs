@@ -14,14 +14,15 @@ use ws_frame::{
     CloseCode, DecodeError, Decoder, Encoder, Frame, FrameHeader, OpCode, Role, apply_mask_at,
 };
 use ws_handshake::{
-    Accept, ClientBuilder, ClientHandshake, ClientOutcome, Incoming, UpgradeRequest, UsageError,
+    Accept, ClientBuilder, ClientHandshake, ClientOutcome, ExtendedConnect, Incoming,
+    UpgradeRequest, UsageError,
 };
 
 use crate::event::{CloseInfo, Event, Initiator, MessageKind, Opened, Utf8Bytes};
 use crate::extensions::{self, Extensions};
 use crate::transmit::TransmitQueue;
 use crate::utf8::Utf8Validator;
-use crate::{AcceptError, Config, ConnectionError, PreparedMessage, SendError};
+use crate::{AcceptError, ClientUpgradeError, Config, ConnectionError, PreparedMessage, SendError};
 
 /// The opcode that starts a data message of `kind`.
 fn data_opcode(kind: MessageKind) -> OpCode {
@@ -239,6 +240,16 @@ pub struct Endpoint {
     timers: Timers,
 }
 
+/// A client's frame encoder, masking with keys from an OS-seeded CSPRNG (RFC 6455 §5.3).
+fn client_encoder() -> Encoder {
+    let mut rng = StdRng::from_os_rng();
+    Encoder::client(move || {
+        let mut key = [0; 4];
+        rng.fill_bytes(&mut key);
+        key
+    })
+}
+
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Endpoint")
@@ -261,13 +272,7 @@ impl Endpoint {
     ) -> Result<Endpoint, UsageError> {
         let builder = extensions::client_offer(builder.limits(config.handshake_limits), &config);
         let handshake = builder.build()?;
-        let mut rng = StdRng::from_os_rng();
-        let encoder = Encoder::client(move || {
-            let mut key = [0; 4];
-            rng.fill_bytes(&mut key);
-            key
-        });
-        let mut endpoint = Endpoint::new(Role::Client, encoder, config, now);
+        let mut endpoint = Endpoint::new(Role::Client, client_encoder(), config, now);
         let mut request = Vec::new();
         handshake.encode(&mut request);
         endpoint.tx.extend(&request);
@@ -299,6 +304,53 @@ impl Endpoint {
         let request = request.into_request();
         endpoint.open(now, extensions, Some(request), None, response.clone());
         Ok((endpoint, response))
+    }
+
+    /// (Client) the request for a WebSocket on one stream of an HTTP/2 connection (RFC
+    /// 8441) or HTTP/3 connection (RFC 9220), which another HTTP client (hyper, h2, h3)
+    /// carries: an extended CONNECT with the builder's offers and those of `config`'s
+    /// extensions. Send its [`request`](ExtendedConnect::request) with the `:protocol`
+    /// pseudo-header `websocket`, then open the endpoint with the answer:
+    /// [`client_upgraded`](Endpoint::client_upgraded).
+    pub fn extended_connect(
+        config: &Config,
+        builder: ClientBuilder,
+    ) -> Result<ExtendedConnect, UsageError> {
+        extensions::client_offer(builder.limits(config.handshake_limits), config)
+            .build_extended_connect()
+    }
+
+    /// (Client) the endpoint for an [`extended_connect`](Endpoint::extended_connect)
+    /// request that the server answered with `response`, open when it accepted (2xx): the
+    /// stream's bytes are frames from here on. [`Event::Open`] is the first event, as
+    /// usual, with the response. Takes the place of [`client`](Endpoint::client), whose
+    /// handshake runs over HTTP/1.1 on the endpoint's own bytes.
+    ///
+    /// # Errors
+    /// [`ClientUpgradeError::Rejected`] for any other status;
+    /// [`ClientUpgradeError::Failed`] when the answer breaks RFC 6455/8441 or chooses
+    /// what was not offered ([`ConnectionError::BadResponse`]) or extension parameters
+    /// that cannot be honoured ([`ConnectionError::Negotiation`]).
+    pub fn client_upgraded(
+        config: Config,
+        connect: &ExtendedConnect,
+        response: http::Response<()>,
+        now: Instant,
+    ) -> Result<Endpoint, ClientUpgradeError> {
+        let accepted = match connect
+            .check_response(response)
+            .map_err(ConnectionError::BadResponse)?
+        {
+            ClientOutcome::Accepted(accepted) => accepted,
+            ClientOutcome::Rejected(response) => {
+                return Err(ClientUpgradeError::Rejected(Box::new(response.map(drop))));
+            }
+        };
+        let extensions = extensions::client_accepted(&accepted.extensions, &config)?;
+        let mut endpoint = Endpoint::new(Role::Client, client_encoder(), config, now);
+        let response = accepted.response;
+        endpoint.open(now, extensions, None, Some(response.clone()), response);
+        Ok(endpoint)
     }
 
     fn new(role: Role, encoder: Encoder, config: Config, now: Instant) -> Endpoint {

@@ -155,3 +155,17 @@ pub enum AcceptError {
     #[error("invalid acceptance: {0}")]
     Usage(#[from] UsageError),
 }
+
+/// A client's extended CONNECT (HTTP/2, HTTP/3) did not open a WebSocket: from
+/// [`Endpoint::client_upgraded`](crate::Endpoint::client_upgraded).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientUpgradeError {
+    /// The server answered with a status other than 2xx (a 401, a 403, a 404...): the
+    /// response's head (its body is the HTTP library's to read).
+    #[error("the server refused the extended CONNECT with status {}", .0.status())]
+    Rejected(Box<http::Response<()>>),
+    /// The answer breaks the handshake's rules or cannot be honoured.
+    #[error(transparent)]
+    Failed(#[from] ConnectionError),
+}

@@ -68,7 +68,7 @@ mod utf8;
 
 pub use config::Config;
 pub use endpoint::{Endpoint, ReadyState};
-pub use error::{AcceptError, ConnectionError, SendError};
+pub use error::{AcceptError, ClientUpgradeError, ConnectionError, SendError};
 pub use event::{CloseInfo, Event, Initiator, MessageKind, Opened, Utf8Bytes};
 pub use prepared::PreparedMessage;
 pub use ws_frame::{CloseCode, Role};
