@@ -158,8 +158,8 @@ pub enum AcceptError {
 
 /// A client's extended CONNECT (HTTP/2, HTTP/3) did not open a WebSocket: from
 /// [`Endpoint::client_upgraded`](crate::Endpoint::client_upgraded).
+// Not `non_exhaustive`: refused or failed is the whole choice.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum ClientUpgradeError {
     /// The server answered with a status other than 2xx (a 401, a 403, a 404...): the
     /// response's head (its body is the HTTP library's to read).

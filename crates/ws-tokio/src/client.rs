@@ -7,12 +7,12 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use ws_endpoint::{Config, Endpoint, Event};
+use ws_endpoint::{ClientUpgradeError, CloseCode, Config, Endpoint, Event};
 use ws_handshake::redirect::{RedirectError, Redirects};
-use ws_handshake::{ClientBuilder, ProxyKind, UsageError};
+use ws_handshake::{ClientBuilder, ExtendedConnect, ProxyKind, UsageError};
 
 use crate::conn::{Conn, Half, now};
-use crate::handshake::handshake_event;
+use crate::handshake::{Upgrading, handshake_event};
 use crate::stream::ClientStream;
 use crate::{Error, WebSocket, proxy};
 
@@ -183,6 +183,27 @@ impl ConnectOptions {
         handshake(io, request, self.config).await
     }
 
+    /// Prepares a WebSocket on one stream of an HTTP/2 connection (RFC 8441; or HTTP/3,
+    /// RFC 9220) that an HTTP client of your own carries, e.g. hyper's HTTP/2 client: the
+    /// extended CONNECT request, with these options' subprotocols, headers (credentials
+    /// included) and `Config` extensions. The proxy, redirect and TLS settings do not
+    /// apply: the HTTP/2 connection is the client library's.
+    ///
+    /// Send [`ClientUpgrade::request`] with the `:protocol` pseudo-header `websocket`
+    /// (hyper: `hyper::ext::Protocol::from_static("websocket")` in its extensions), then
+    /// hand the response and the stream to [`ClientUpgrade::into_websocket`].
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when the request cannot be built (e.g. a bad subprotocol name).
+    pub fn extended_connect(self) -> Result<ClientUpgrade, Error> {
+        let builder = Redirects::new(self.uri, 0).request(&self.protocols, &self.headers);
+        let connect = Endpoint::extended_connect(&self.config, builder)?;
+        Ok(ClientUpgrade {
+            connect,
+            config: self.config,
+        })
+    }
+
     /// [`open`](Self::open) within `Config::handshake_timeout`: the endpoint's own
     /// timer starts only once the transport is there, and a server, proxy or TLS peer
     /// that accepts the connection and then says nothing must not hold the caller for ever.
@@ -240,6 +261,46 @@ impl ConnectOptions {
         }
         let from_env = ws_handshake::proxy_env::proxy_for(uri, |name| std::env::var(name).ok());
         from_env.as_deref().map(parse_proxy).transpose()
+    }
+}
+
+/// A client's extended CONNECT (HTTP/2, HTTP/3) waiting for its answer: from
+/// [`ConnectOptions::extended_connect`].
+#[derive(Debug)]
+pub struct ClientUpgrade {
+    connect: ExtendedConnect,
+    config: Config,
+}
+
+impl ClientUpgrade {
+    /// The request to send (`CONNECT`, to `https://` for `wss://`), with `:protocol`
+    /// `websocket`.
+    pub fn request(&self) -> &http::Request<()> {
+        self.connect.request()
+    }
+
+    /// The socket over the request's stream, once the server answered `response`.
+    ///
+    /// # Errors
+    /// [`Error::Rejected`] for a status other than 2xx (its body is the HTTP library's
+    /// to read; the error's is empty), [`Error::Connection`] for an answer that breaks
+    /// the handshake's rules or chooses what was not offered.
+    pub fn into_websocket<S: AsyncRead + AsyncWrite + Unpin>(
+        self,
+        response: http::Response<()>,
+        io: S,
+    ) -> Result<WebSocket<S>, Error> {
+        let endpoint = Endpoint::client_upgraded(self.config, &self.connect, response, now())
+            .map_err(|error| match error {
+                ClientUpgradeError::Rejected(response) => {
+                    Error::Rejected(Box::new(response.map(|()| Vec::new())))
+                }
+                ClientUpgradeError::Failed(error) => Error::Connection {
+                    error,
+                    close_code: CloseCode::ABNORMAL,
+                },
+            })?;
+        Ok(Upgrading { endpoint }.into_websocket(io))
     }
 }
 

@@ -176,10 +176,51 @@ pub fn upgrade(
     config: Config,
     answer: Answer,
 ) -> Result<(http::Response<()>, Upgrading), Error> {
-    let request = match Incoming::try_from(request)? {
-        Incoming::Upgrade(request) => request,
-        Incoming::Plain(_) => return Err(Error::NotUpgrade),
-    };
+    match Incoming::try_from(request)? {
+        Incoming::Upgrade(request) => answer_upgrade(request, config, answer),
+        Incoming::Plain(_) => Err(Error::NotUpgrade),
+    }
+}
+
+/// Upgrades an extended CONNECT request (RFC 8441 over HTTP/2, RFC 9220 over HTTP/3) that
+/// the HTTP/2 or HTTP/3 server (hyper with `enable_connect_protocol`, h2, h3) parsed:
+/// `protocol` is its `:protocol` pseudo-header (with hyper, the request's
+/// `hyper::ext::Protocol` extension). As [`upgrade`], except that the response to send is
+/// a 200 and the transport is that request's stream (with hyper, the `Upgraded` that
+/// `hyper::upgrade::on` gives once the 200 is sent).
+///
+/// ```no_run
+/// # async fn handle(protocol: &str, request: http::Request<()>, stream: tokio::io::DuplexStream)
+/// # -> Result<(), ws_tokio::Error> {
+/// use ws_tokio::{Answer, Config};
+///
+/// let (response, upgrading) =
+///     ws_tokio::upgrade_extended_connect(request, protocol, Config::default(), Answer::accept())?;
+/// // The HTTP/2 server sends `response` (200) and hands over the stream:
+/// let mut ws = upgrading.into_websocket(stream);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::BadRequest`] for a request that is not a valid extended CONNECT for
+/// WebSocket (its `to_response()` is the answer to send), [`Error::Refused`] for a
+/// rejecting `answer`.
+pub fn upgrade_extended_connect(
+    request: http::Request<()>,
+    protocol: &str,
+    config: Config,
+    answer: Answer,
+) -> Result<(http::Response<()>, Upgrading), Error> {
+    let request = UpgradeRequest::from_extended_connect(request, protocol)?;
+    answer_upgrade(request, config, answer)
+}
+
+/// The response to an upgrade request another server parsed, and the endpoint behind it.
+fn answer_upgrade(
+    request: UpgradeRequest,
+    config: Config,
+    answer: Answer,
+) -> Result<(http::Response<()>, Upgrading), Error> {
     let (protocol, headers) = match answer.0 {
         AnswerKind::Accept { protocol, headers } => (protocol, headers),
         AnswerKind::Reject(response) => return Err(Error::Refused(response.status())),
@@ -194,15 +235,16 @@ pub fn upgrade(
 }
 
 /// A connection upgraded by another HTTP server, waiting for its transport: from
-/// [`upgrade`].
+/// [`upgrade`] or [`upgrade_extended_connect`] (and, for a client, from
+/// [`ClientUpgrade::into_websocket`](crate::ClientUpgrade::into_websocket)).
 #[derive(Debug)]
 pub struct Upgrading {
-    endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
 }
 
 impl Upgrading {
     /// The socket over the upgraded transport (e.g. hyper's `Upgraded` in
-    /// `hyper_util::rt::TokioIo`), after the 101 response was sent.
+    /// `hyper_util::rt::TokioIo`), after the response was sent.
     pub fn into_websocket<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) -> WebSocket<S> {
         let mut conn = Conn::new(io, self.endpoint);
         // `Open` is the endpoint's first event; the socket is open already.

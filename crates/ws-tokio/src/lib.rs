@@ -40,9 +40,10 @@
 //! [`split`](WebSocket::split)) runs one driver: it reads into the endpoint's receive
 //! buffer (no intermediate copy), lets the endpoint process every frame in it, hands out
 //! events, writes queued output with vectored writes (so the replies to a batch of input
-//! leave together, 16 at most per write while the batch is being handled), and keeps one `tokio::time::Sleep` armed at the endpoint's next
-//! deadline, so heartbeat and close timeouts run without the application doing anything
-//! but polling. There is no background task and no channel per message.
+//! leave together, 16 at most per write while the batch is being handled), and keeps one
+//! `tokio::time::Sleep` armed at the endpoint's next deadline, so heartbeat and close
+//! timeouts run without the application doing anything but polling. There is no
+//! background task and no channel per message.
 //!
 //! [`send`](WebSocket::send) writes at once; [`feed`](WebSocket::feed) only queues, and
 //! the queue is written by the next `flush`, `send`, or `recv` that waits for input or
@@ -59,11 +60,18 @@
 //! # Connecting
 //!
 //! [`ConnectOptions`] adds subprotocols, headers, a [`Config`], a proxy
-//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` or SOCKS5 tunnel, then TLS and the handshake
-//! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects):
-//! off by default, bounded, credentials only for the origin named). A refusal is a typed
-//! error carrying the response: [`Error::Rejected`] from the server,
-//! [`Error::Proxy`] from the proxy.
+//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` or SOCKS5 tunnel, then TLS and
+//! the handshake through it) and redirects
+//! ([`follow_redirects`](ConnectOptions::follow_redirects): off by default, bounded,
+//! credentials only for the origin named). A refusal is a typed error carrying the
+//! response: [`Error::Rejected`] from the server, [`Error::Proxy`] from the proxy.
+//!
+//! # HTTP/2
+//!
+//! A WebSocket can also run on one stream of an HTTP/2 connection (RFC 8441; HTTP/3, RFC
+//! 9220), which an HTTP/2 library such as hyper carries: [`upgrade_extended_connect`] on
+//! the server, [`ConnectOptions::extended_connect`] on the client; the socket is the same
+//! [`WebSocket`].
 //!
 //! # Features
 //!
@@ -88,9 +96,11 @@ mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
-pub use client::{ConnectOptions, connect};
+pub use client::{ClientUpgrade, ConnectOptions, connect};
 pub use error::Error;
-pub use handshake::{Answer, Upgrading, accept, accept_with, accept_with_config, upgrade};
+pub use handshake::{
+    Answer, Upgrading, accept, accept_with, accept_with_config, upgrade, upgrade_extended_connect,
+};
 pub use message::{CloseFrame, Message};
 pub use socket::{ReadHalf, ReuniteError, WebSocket, WriteHalf};
 pub use stream::ClientStream;
