@@ -4,12 +4,13 @@
 //! Besides "no panic", it checks that parsing is split-independent and that the reported
 //! length lies within the input. The client's key is random, so the bytes `@ACCEPT@` in the
 //! input stand for the `Sec-WebSocket-Accept` value it expects; that lets the fuzzer reach
-//! the checks after the accept hash.
+//! the checks after the accept hash. The same input also answers a proxy `Tunnel`, HTTP
+//! and SOCKS5, read in pieces: the outcome must not depend on the pieces either.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_handshake::{ClientBuilder, Limits, ProxyConnect, accept_key};
+use ws_handshake::{ClientBuilder, Limits, ProxyConnect, Tunnel, TunnelStep, accept_key};
 
 const ACCEPT: &[u8] = b"@ACCEPT@";
 
@@ -31,6 +32,26 @@ fn parse_in_pieces<T: std::fmt::Debug, E: std::fmt::Debug>(
                 }
                 return format!("{result:?}");
             }
+        }
+    }
+}
+
+/// Runs a tunnel through `proxy` whose answers are `input`, arriving `piece_len` bytes per
+/// read: the steps taken and how it ended, as text.
+fn tunnel_in_pieces(proxy: &str, limits: Limits, input: &[u8], piece_len: usize) -> String {
+    let proxy = proxy.parse().expect("a valid URI");
+    let target = "wss://a.example/".parse().expect("a valid URI");
+    let mut tunnel = Tunnel::new(&proxy, &target, limits).expect("a supported proxy");
+    let mut pieces = input.chunks(piece_len);
+    let mut sent = Vec::new();
+    loop {
+        match tunnel.next_step() {
+            Ok(TunnelStep::Send(bytes)) => sent.push(bytes),
+            Ok(TunnelStep::Receive) => match pieces.next() {
+                Some(piece) => tunnel.receive(piece),
+                None => return format!("{sent:?} wants more"),
+            },
+            end => return format!("{sent:?} {end:?}"),
         }
     }
 }
@@ -82,4 +103,16 @@ fuzz_target!(|data: &[u8]| {
         parse_in_pieces(&input, piece_len, parse),
         "split changed the result"
     );
+
+    for proxy in ["http://user:pw@proxy:3128", "socks5h://user:pw@proxy", "socks5://proxy"] {
+        let whole = tunnel_in_pieces(proxy, limits, &input, input.len().max(1));
+        let pieces = tunnel_in_pieces(proxy, limits, &input, piece_len);
+        // Bytes after the opening answer are early data when they come with it, and the
+        // target's (not read by the tunnel) when they come in a later read.
+        let later_read = whole.ends_with("Err(EarlyData)") && pieces.ends_with("Ok(Open)");
+        assert!(
+            whole == pieces || later_read,
+            "split changed the tunnel's outcome: {whole} / {pieces}"
+        );
+    }
 });
