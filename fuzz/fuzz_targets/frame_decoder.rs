@@ -11,7 +11,10 @@ use libfuzzer_sys::fuzz_target;
 use ws_frame::{DecodeError, Decoder, Encoder, Frame, FrameHeader, Role, RsvBits};
 
 /// Decodes `pieces` in turn; returns the frames and the error that stopped it, if any.
-fn decode<'a>(decoder: Decoder, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<Frame>, Option<DecodeError>) {
+fn decode<'a>(
+    decoder: Decoder,
+    pieces: impl Iterator<Item = &'a [u8]>,
+) -> (Vec<Frame>, Option<DecodeError>) {
     let mut buf = BytesMut::new();
     let mut frames = Vec::new();
     for piece in pieces {
@@ -28,8 +31,14 @@ fn decode<'a>(decoder: Decoder, pieces: impl Iterator<Item = &'a [u8]>) -> (Vec<
 }
 
 fuzz_target!(|data: &[u8]| {
-    let [config, piece_len, input @ ..] = data else { return };
-    let role = if config & 1 == 0 { Role::Server } else { Role::Client };
+    let [config, piece_len, input @ ..] = data else {
+        return;
+    };
+    let role = if config & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let decoder = Decoder::new(role)
         .with_allowed_rsv(RsvBits::from_first_byte(*config))
         .with_max_payload_len(u64::from(config >> 1) * 64);
@@ -47,11 +56,23 @@ fuzz_target!(|data: &[u8]| {
     };
     for frame in frames {
         let mut wire = BytesMut::new();
-        let header = FrameHeader { mask: None, ..frame.header };
+        let header = FrameHeader {
+            mask: None,
+            ..frame.header
+        };
         encoder.encode(header, &frame.payload, &mut wire);
-        let again = decoder.decode(&mut wire).expect("re-encoded frame is valid").expect("complete");
+        let again = decoder
+            .decode(&mut wire)
+            .expect("re-encoded frame is valid")
+            .expect("complete");
         assert_eq!(again.payload, frame.payload);
-        assert_eq!(FrameHeader { mask: None, ..again.header }, header);
+        assert_eq!(
+            FrameHeader {
+                mask: None,
+                ..again.header
+            },
+            header
+        );
         assert!(wire.is_empty());
     }
 });

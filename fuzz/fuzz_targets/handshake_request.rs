@@ -8,8 +8,8 @@
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use http::{Method, Version};
+use libfuzzer_sys::fuzz_target;
 use ws_handshake::{Accept, Incoming, Limits, UpgradeRequest};
 
 /// Parses `input` as a reader would, in `piece_len`-byte reads, and returns the first

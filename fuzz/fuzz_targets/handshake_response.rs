@@ -104,7 +104,11 @@ fuzz_target!(|data: &[u8]| {
         "split changed the result"
     );
 
-    for proxy in ["http://user:pw@proxy:3128", "socks5h://user:pw@proxy", "socks5://proxy"] {
+    for proxy in [
+        "http://user:pw@proxy:3128",
+        "socks5h://user:pw@proxy",
+        "socks5://proxy",
+    ] {
         let whole = tunnel_in_pieces(proxy, limits, &input, input.len().max(1));
         let pieces = tunnel_in_pieces(proxy, limits, &input, piece_len);
         // Bytes after the opening answer are early data when they come with it, and the
