@@ -12,6 +12,10 @@ pub(crate) fn run() -> Result {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run_step(fmt)?;
+    // The fuzz crate is a workspace of its own (sanitizer flags), which `--all` skips.
+    let mut fmt_fuzz = cargo();
+    fmt_fuzz.args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]);
+    run_step(fmt_fuzz)?;
 
     let mut clippy = cargo();
     clippy.args([
