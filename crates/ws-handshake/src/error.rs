@@ -137,8 +137,8 @@ pub enum RequestError {
 
 impl RequestError {
     /// The HTTP status to refuse the request with: 414 for a long request line, 431 for
-    /// too many or too large headers, 426 for a missing or other WebSocket version, 400
-    /// for the rest.
+    /// too many or too large headers, 426 for a missing or other WebSocket version, 501
+    /// for an extended CONNECT to another protocol than WebSocket, 400 for the rest.
     pub fn status(&self) -> StatusCode {
         match self {
             RequestError::RequestLineTooLong { .. } => StatusCode::URI_TOO_LONG,
@@ -148,6 +148,9 @@ impl RequestError {
             RequestError::MissingVersion | RequestError::UnsupportedVersion => {
                 StatusCode::UPGRADE_REQUIRED
             }
+            // RFC 9220 §3 (for HTTP/2 as well): an extended CONNECT for a protocol the
+            // server does not serve.
+            RequestError::NotWebSocketProtocol(_) => StatusCode::NOT_IMPLEMENTED,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -136,7 +136,7 @@ fn server_refuses_each_broken_rule_with_its_error_and_status() {
                 "webtransport",
             ),
             RequestError::NotWebSocketProtocol("webtransport".into()),
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_IMPLEMENTED,
         ),
         (
             check(
