@@ -4,8 +4,8 @@
 //! Besides "no panic", it checks that parsing is split-independent and that the reported
 //! length lies within the input. The client's key is random, so the bytes `@ACCEPT@` in the
 //! input stand for the `Sec-WebSocket-Accept` value it expects; that lets the fuzzer reach
-//! the checks after the accept hash. The same input also answers a proxy `Tunnel`, HTTP
-//! and SOCKS5, read in pieces: the outcome must not depend on the pieces either.
+//! the checks after the accept hash. The same input also answers a proxy `Tunnel`, HTTP,
+//! SOCKS5 and SOCKS4, read in pieces: the outcome must not depend on the pieces either.
 
 #![no_main]
 
@@ -108,6 +108,7 @@ fuzz_target!(|data: &[u8]| {
         "http://user:pw@proxy:3128",
         "socks5h://user:pw@proxy",
         "socks5://proxy",
+        "socks4a://user@proxy",
     ] {
         let whole = tunnel_in_pieces(proxy, limits, &input, input.len().max(1));
         let pieces = tunnel_in_pieces(proxy, limits, &input, piece_len);

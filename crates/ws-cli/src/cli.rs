@@ -104,9 +104,10 @@ pub(crate) struct ConnectArgs {
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
-    /// Tunnel through this proxy: http://HOST:PORT (HTTP CONNECT) or socks5://HOST:PORT
-    /// (SOCKS5, the host name resolved by the proxy; socks5h:// alike), with
-    /// USER:PASSWORD@ before the host for credentials. Without it, the proxy the
+    /// Tunnel through this proxy: http://HOST:PORT (HTTP CONNECT), socks5://HOST:PORT
+    /// (SOCKS5, the host name resolved by the proxy; socks5h:// alike) or
+    /// socks4a://HOST:PORT (SOCKS4a; socks4:// alike), with USER:PASSWORD@ before the host
+    /// for credentials (SOCKS4: USER@, its user id). Without it, the proxy the
     /// environment names, as curl reads it: https_proxy for wss://, http_proxy for ws://
     /// (lowercase first, then uppercase), else all_proxy; none for hosts listed in
     /// no_proxy ('*' for all) and for loopback hosts.
@@ -218,8 +219,8 @@ pub(crate) fn parse_ws_url(text: &str) -> Result<WsUrl, String> {
     })
 }
 
-/// An `http://`, `socks5://` or `socks5h://` proxy URL, checked here so that a bad one is
-/// a usage error.
+/// An `http://`, `socks5://`, `socks5h://`, `socks4://` or `socks4a://` proxy URL, checked
+/// here so that a bad one is a usage error.
 #[derive(Clone, Debug)]
 pub(crate) struct ProxyUrl {
     /// As given, for `ConnectOptions::proxy`.
@@ -231,7 +232,10 @@ pub(crate) struct ProxyUrl {
 pub(crate) fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
     let Some(kind) = ws_handshake::ProxyKind::of(&uri) else {
-        return Err("only http://, socks5:// and socks5h:// proxies are supported".into());
+        return Err(
+            "only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
+                .into(),
+        );
     };
     let host = uri.host().filter(|host| !host.is_empty());
     let host = host.ok_or("the proxy URL has no host")?;
@@ -330,7 +334,11 @@ mod tests {
         assert_eq!(parse_proxy_url("http://proxy").unwrap().addr, "proxy:80");
         assert!(parse_proxy_url("http:///x").is_err());
         assert!(parse_proxy_url("https://proxy:3128").is_err());
-        assert!(parse_proxy_url("socks4://proxy:1080").is_err());
+        assert!(parse_proxy_url("ftp://proxy:21").is_err());
+        assert_eq!(
+            parse_proxy_url("socks4a://proxy").unwrap().addr,
+            "proxy:1080"
+        );
         assert_eq!(
             parse_proxy_url("socks5://proxy").unwrap().addr,
             "proxy:1080"

@@ -43,7 +43,9 @@ pub enum UsageError {
     #[error("value for header {0} holds bytes a header cannot carry")]
     InvalidHeaderValue(HeaderName),
     /// The proxy URI's scheme is not `http` or `https` (for [`ProxyConnect`](crate::ProxyConnect)),
-    /// or not `socks5` or `socks5h` (for [`Socks5Connect`](crate::socks::Socks5Connect)).
+    /// not `socks5` or `socks5h` (for [`Socks5Connect`](crate::socks::Socks5Connect)), not
+    /// `socks4` or `socks4a` (for [`Socks4Connect`](crate::socks::Socks4Connect)), or none
+    /// of these (for a [`Tunnel`](crate::Tunnel)).
     #[error("unsupported proxy URI scheme {0:?}")]
     UnsupportedProxyScheme(String),
     /// An HTTP/1.1 encoding was asked of an extended CONNECT handshake (RFC 8441), which
@@ -54,6 +56,10 @@ pub enum UsageError {
     /// 255 bytes.
     #[error("the {0} is longer than SOCKS5 allows (255 bytes)")]
     SocksFieldTooLong(&'static str),
+    /// SOCKS4 has no place for what the URIs ask for: a password, an IPv6 target, or a
+    /// NUL byte in the user id.
+    #[error("SOCKS4 cannot carry {0}")]
+    UnsupportedBySocks4(&'static str),
 }
 
 /// A handshake request a server must refuse: the client broke HTTP/1.1 or RFC 6455 §4.2.1,

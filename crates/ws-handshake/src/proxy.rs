@@ -66,24 +66,29 @@ pub enum ProxyKind {
     /// ([`Socks5Connect`](crate::socks::Socks5Connect)), the target's name resolved by
     /// the proxy either way.
     Socks5,
+    /// `socks4://` or `socks4a://`: a SOCKS4 tunnel
+    /// ([`Socks4Connect`](crate::socks::Socks4Connect)), SOCKS4a for a target's name,
+    /// which the proxy resolves either way.
+    Socks4,
 }
 
 impl ProxyKind {
     /// The kind `proxy`'s scheme names, or `None` for one no client here supports
-    /// (`https://`, `socks4://`...).
+    /// (`https://`, `ftp://`...).
     pub fn of(proxy: &Uri) -> Option<ProxyKind> {
         match proxy.scheme_str() {
             Some("http") => Some(ProxyKind::Http),
             Some("socks5" | "socks5h") => Some(ProxyKind::Socks5),
+            Some("socks4" | "socks4a") => Some(ProxyKind::Socks4),
             _ => None,
         }
     }
 
-    /// The port when the URI names none: 80 for HTTP, 1080 for SOCKS5.
+    /// The port when the URI names none: 80 for HTTP, 1080 for SOCKS.
     pub fn default_port(self) -> u16 {
         match self {
             ProxyKind::Http => 80,
-            ProxyKind::Socks5 => 1080,
+            ProxyKind::Socks5 | ProxyKind::Socks4 => 1080,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The SOCKS5 exchange that opens a tunnel through a SOCKS proxy (RFC 1928), with
 //! username and password authentication (RFC 1929) when the proxy URI carries
-//! credentials. No I/O: the caller sends what [`Socks5Connect`] asks for and feeds it what
-//! the proxy answers.
+//! credentials; and the older SOCKS4 / SOCKS4a one ([`Socks4Connect`]). No I/O: the caller
+//! sends what [`Socks5Connect`] asks for and feeds it what the proxy answers.
 //!
 //! ```
 //! use ws_handshake::socks::{Socks5Connect, Socks5Step};
@@ -102,6 +102,22 @@ pub enum SocksError {
     /// The reply names an address type RFC 1928 does not define.
     #[error("the SOCKS5 proxy's reply has unknown address type {0}")]
     UnknownAddressType(u8),
+    /// The answer is not a SOCKS4 reply (its version byte, which must be 0, is given).
+    #[error("the proxy does not speak SOCKS4 (reply version byte {0})")]
+    NotSocks4(u8),
+    /// The SOCKS4 proxy refused the connection (its reply code: 91 to 93).
+    #[error("the SOCKS4 proxy refused the connection: {}", socks4_reply_text(*.0))]
+    Socks4Refused(u8),
+}
+
+/// What a SOCKS4 reply code means.
+fn socks4_reply_text(code: u8) -> &'static str {
+    match code {
+        91 => "rejected or failed",
+        92 => "it could not reach the client's identd",
+        93 => "identd reported another user id",
+        _ => "unknown reply code",
+    }
 }
 
 /// What a SOCKS5 reply code means (RFC 1928 §6).
@@ -232,6 +248,97 @@ impl Socks5Connect {
                 Ok(Some((Socks5Step::Connected, len)))
             }
             Step::Done => Ok(Some((Socks5Step::Connected, 0))),
+        }
+    }
+}
+
+/// A client's SOCKS4 `CONNECT` through a proxy: one request, one 8-byte reply. A target
+/// named by host name goes as SOCKS4a (the proxy resolves it, as with SOCKS5 here), an
+/// IPv4 address as plain SOCKS4.
+///
+/// ```
+/// use ws_handshake::socks::Socks4Connect;
+///
+/// let mut socks = Socks4Connect::new(
+///     &"socks4a://me@proxy.example".parse()?,
+///     &"ws://chat.example/room".parse()?,
+/// )?;
+/// // CONNECT to port 80, the SOCKS4a address 0.0.0.1, user id "me", then the name.
+/// assert_eq!(socks.request(), b"\x04\x01\x00\x50\x00\x00\x00\x01me\x00chat.example\x00");
+/// // Granted (90): the tunnel is open after the 8-byte reply.
+/// assert_eq!(socks.advance(&[0, 90, 0, 0, 0, 0, 0, 0])?, Some(8));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Socks4Connect {
+    request: Vec<u8>,
+}
+
+/// SOCKS4's version byte in a request; replies carry 0.
+const SOCKS4_VERSION: u8 = 4;
+/// The reply code for "request granted".
+const SOCKS4_GRANTED: u8 = 90;
+/// The length of every SOCKS4 reply.
+const SOCKS4_REPLY_LEN: usize = 8;
+
+impl Socks4Connect {
+    /// A `CONNECT` to the host and port of `target` (`ws://`, `wss://`, `http://` or
+    /// `https://`; the port defaults by scheme) through the proxy at `proxy` (`socks4://`
+    /// or `socks4a://`). The proxy URI's user name, if any, is the SOCKS4 user id.
+    ///
+    /// # Errors
+    /// [`UsageError::UnsupportedBySocks4`] for a password (SOCKS4 has none: refused
+    /// rather than dropped), an IPv6 target, or a NUL byte in the user id.
+    pub fn new(proxy: &Uri, target: &Uri) -> Result<Socks4Connect, UsageError> {
+        check_proxy_scheme(proxy, &["socks4", "socks4a"])?;
+        let (host, port) = tunnel_target(target)?;
+        let user_id = match userinfo(proxy) {
+            Some((_, password)) if !password.is_empty() => {
+                return Err(UsageError::UnsupportedBySocks4("a password"));
+            }
+            Some((user, _)) if user.contains(&0) => {
+                return Err(UsageError::UnsupportedBySocks4("a NUL byte in the user id"));
+            }
+            Some((user, _)) => user,
+            None => Vec::new(),
+        };
+        let mut request = vec![SOCKS4_VERSION, CONNECT];
+        request.extend_from_slice(&port.to_be_bytes());
+        match host.trim_start_matches('[').trim_end_matches(']').parse() {
+            Ok(IpAddr::V4(ip)) => {
+                request.extend_from_slice(&ip.octets());
+                request.extend_from_slice(&user_id);
+                request.push(0);
+            }
+            Ok(IpAddr::V6(_)) => return Err(UsageError::UnsupportedBySocks4("an IPv6 address")),
+            Err(_) => {
+                // SOCKS4a: an address 0.0.0.x (x > 0) says the name follows the user id.
+                request.extend_from_slice(&[0, 0, 0, 1]);
+                request.extend_from_slice(&user_id);
+                request.push(0);
+                request.extend_from_slice(host.as_bytes());
+                request.push(0);
+            }
+        }
+        Ok(Socks4Connect { request })
+    }
+
+    /// The request to send.
+    pub fn request(&self) -> &[u8] {
+        &self.request
+    }
+
+    /// Takes the proxy's reply from the front of `received`: `Ok(None)` while it is
+    /// incomplete, then the 8 bytes it took once the proxy granted the connection; bytes
+    /// after them are the target's.
+    pub fn advance(&mut self, received: &[u8]) -> Result<Option<usize>, SocksError> {
+        let Some(&[version, code, ..]) = received.first_chunk::<SOCKS4_REPLY_LEN>() else {
+            return Ok(None);
+        };
+        match (version, code) {
+            (0, SOCKS4_GRANTED) => Ok(Some(SOCKS4_REPLY_LEN)),
+            (0, refused) => Err(SocksError::Socks4Refused(refused)),
+            (other, _) => Err(SocksError::NotSocks4(other)),
         }
     }
 }
@@ -372,6 +479,64 @@ mod tests {
         assert_eq!(
             new("socks5://p", &long_host),
             UsageError::SocksFieldTooLong("host name")
+        );
+    }
+
+    fn socks4(proxy: &str, target: &str) -> Result<Socks4Connect, UsageError> {
+        Socks4Connect::new(&proxy.parse().unwrap(), &target.parse().unwrap())
+    }
+
+    #[test]
+    fn socks4_sends_an_ipv4_target_as_is_and_a_name_as_socks4a() {
+        let ipv4 = socks4("socks4://proxy", "wss://192.0.2.7:8443/").unwrap();
+        assert_eq!(ipv4.request(), [4, 1, 0x20, 0xFB, 192, 0, 2, 7, 0]);
+        let named = socks4("socks4a://alice@proxy", "ws://chat.example/").unwrap();
+        assert_eq!(
+            named.request(),
+            b"\x04\x01\x00\x50\x00\x00\x00\x01alice\x00chat.example\x00"
+        );
+        // The user name is percent-decoded like every other userinfo.
+        let decoded = socks4("socks4://a%40b@proxy", "ws://192.0.2.7/").unwrap();
+        assert_eq!(&decoded.request()[8..], b"a@b\x00");
+    }
+
+    #[test]
+    fn socks4_reply_grants_or_refuses_with_its_code() {
+        let mut socks = socks4("socks4a://proxy", "ws://chat.example/").unwrap();
+        for end in 0..SOCKS4_REPLY_LEN {
+            let partial = [0, 90, 0, 0, 0, 0, 0, 0];
+            assert_eq!(
+                socks.advance(&partial[..end]),
+                Ok(None),
+                "complete at {end}"
+            );
+        }
+        assert_eq!(socks.advance(&[0, 90, 1, 2, 3, 4, 5, 6, 7]), Ok(Some(8)));
+        for code in [91, 92, 93] {
+            let refused = socks.advance(&[0, code, 0, 0, 0, 0, 0, 0]);
+            assert_eq!(refused, Err(SocksError::Socks4Refused(code)));
+        }
+        assert_eq!(socks.advance(b"HTTP/1.1"), Err(SocksError::NotSocks4(b'H')));
+        assert!(SocksError::Socks4Refused(92).to_string().contains("identd"));
+    }
+
+    #[test]
+    fn socks4_refuses_what_it_cannot_carry() {
+        assert_eq!(
+            socks4("socks4://me:secret@proxy", "ws://a/").unwrap_err(),
+            UsageError::UnsupportedBySocks4("a password")
+        );
+        assert_eq!(
+            socks4("socks4://me%00@proxy", "ws://a/").unwrap_err(),
+            UsageError::UnsupportedBySocks4("a NUL byte in the user id")
+        );
+        assert_eq!(
+            socks4("socks4a://proxy", "ws://[2001:db8::1]/").unwrap_err(),
+            UsageError::UnsupportedBySocks4("an IPv6 address")
+        );
+        assert_eq!(
+            socks4("socks5://proxy", "ws://a/").unwrap_err(),
+            UsageError::UnsupportedProxyScheme("socks5".into())
         );
     }
 }

@@ -4,12 +4,13 @@ use http::{Response, Uri};
 
 use crate::error::{ResponseError, UsageError};
 use crate::proxy::{ProxyConnect, ProxyKind, ProxyOutcome};
-use crate::socks::{Socks5Connect, Socks5Step, SocksError};
+use crate::socks::{Socks4Connect, Socks5Connect, Socks5Step, SocksError};
 use crate::wire::Limits;
 
 /// The exchange that opens a tunnel to a target through a proxy: HTTP `CONNECT`
-/// ([`ProxyConnect`]) or SOCKS5 ([`Socks5Connect`](crate::socks::Socks5Connect)), as the
-/// proxy URI's scheme says ([`ProxyKind`]).
+/// ([`ProxyConnect`]), SOCKS5 ([`Socks5Connect`](crate::socks::Socks5Connect)) or SOCKS4
+/// ([`Socks4Connect`](crate::socks::Socks4Connect)), as the proxy URI's scheme says
+/// ([`ProxyKind`]).
 ///
 /// One loop drives either kind: ask [`next_step`](Tunnel::next_step) what to do, send what
 /// it says to send, feed it what the proxy answers with [`receive`](Tunnel::receive), until
@@ -34,7 +35,7 @@ use crate::wire::Limits;
 ///
 /// The proxy's bytes are kept only until the answer they belong to is complete: at most
 /// the head and body [`Limits`] allow for an HTTP proxy, one answer (at most 262 bytes)
-/// for a SOCKS5 proxy, plus whatever one `receive` brought.
+/// for a SOCKS proxy, plus whatever one `receive` brought.
 #[derive(Clone, Debug)]
 pub struct Tunnel {
     exchange: Exchange,
@@ -49,6 +50,7 @@ pub struct Tunnel {
 enum Exchange {
     Http(ProxyConnect),
     Socks5(Socks5Connect),
+    Socks4(Socks4Connect),
 }
 
 /// What a [`Tunnel`] needs done next.
@@ -75,9 +77,9 @@ pub enum TunnelError {
     /// The HTTP proxy's answer is not a valid HTTP response, or passes the [`Limits`].
     #[error("invalid answer from the proxy: {0}")]
     InvalidResponse(ResponseError),
-    /// The SOCKS5 proxy refused the tunnel (its authentication, or the connection to the
-    /// target), or does not speak SOCKS5.
-    #[error("SOCKS5 proxy: {0}")]
+    /// The SOCKS proxy refused the tunnel (its authentication, or the connection to the
+    /// target), or does not speak the SOCKS version asked for.
+    #[error("SOCKS proxy: {0}")]
     Socks(SocksError),
     /// The proxy sent bytes after its answer, as if from the target. Nothing was sent
     /// through the tunnel yet, so nothing can legitimately have come back.
@@ -92,13 +94,15 @@ pub enum TunnelError {
 impl Tunnel {
     /// A tunnel to the host and port of `target` (`ws://`, `wss://`, `http://` or
     /// `https://`; the port defaults by scheme) through the proxy at `proxy`: `http://`,
-    /// `socks5://` or `socks5h://`, the kinds [`ProxyKind::of`] knows. Credentials in the
-    /// proxy URI's userinfo are sent as each kind sends them (`Proxy-Authorization:
-    /// Basic`; SOCKS5 username and password). `limits` bound an HTTP proxy's answer.
+    /// `socks5://`, `socks5h://`, `socks4://` or `socks4a://`, the kinds [`ProxyKind::of`]
+    /// knows. Credentials in the proxy URI's userinfo are sent as each kind sends them
+    /// (`Proxy-Authorization: Basic`; SOCKS5 username and password; the SOCKS4 user id).
+    /// `limits` bound an HTTP proxy's answer.
     ///
     /// # Errors
     /// [`UsageError::UnsupportedProxyScheme`] for any other proxy scheme, and the errors
-    /// of [`ProxyConnect::new`] and [`Socks5Connect::new`] for an unusable target.
+    /// of [`ProxyConnect::new`], [`Socks5Connect::new`] and [`Socks4Connect::new`] for an
+    /// unusable target or proxy URI.
     pub fn new(proxy: &Uri, target: &Uri, limits: Limits) -> Result<Tunnel, UsageError> {
         let (exchange, first_request) = match ProxyKind::of(proxy) {
             Some(ProxyKind::Http) => {
@@ -111,6 +115,11 @@ impl Tunnel {
                 let socks = Socks5Connect::new(proxy, target)?;
                 let greeting = socks.greeting();
                 (Exchange::Socks5(socks), greeting)
+            }
+            Some(ProxyKind::Socks4) => {
+                let socks = Socks4Connect::new(proxy, target)?;
+                let request = socks.request().to_vec();
+                (Exchange::Socks4(socks), request)
             }
             None => {
                 let scheme = proxy.scheme_str().unwrap_or_default();
@@ -130,6 +139,7 @@ impl Tunnel {
         match self.exchange {
             Exchange::Http(_) => ProxyKind::Http,
             Exchange::Socks5(_) => ProxyKind::Socks5,
+            Exchange::Socks4(_) => ProxyKind::Socks4,
         }
     }
 
@@ -160,6 +170,11 @@ impl Tunnel {
                 Ok(None) => return Ok(TunnelStep::Receive),
                 Ok(Some((Socks5Step::Connected, used))) => (used, None),
                 Ok(Some((Socks5Step::Send(reply), used))) => (used, Some(reply)),
+            },
+            Exchange::Socks4(socks) => match socks.advance(&self.received) {
+                Err(error) => return Err(TunnelError::Socks(error)),
+                Ok(None) => return Ok(TunnelStep::Receive),
+                Ok(Some(used)) => (used, None),
             },
         };
         self.received.drain(..used);
@@ -319,9 +334,31 @@ mod tests {
     }
 
     #[test]
+    fn socks4a_sends_one_request_and_opens_on_the_grant() {
+        let mut socks = tunnel("socks4a://proxy.example");
+        assert_eq!(socks.kind(), ProxyKind::Socks4);
+        let (sent, end) = drive(&mut socks, &[&[0, 90, 0, 0], &[0, 0, 0, 0]]);
+        assert_eq!(end.unwrap(), TunnelStep::Open);
+        assert_eq!(
+            sent,
+            [b"\x04\x01\x00\x50\x00\x00\x00\x01\x00chat.example\x00"]
+        );
+
+        let mut refused = tunnel("socks4://proxy.example");
+        let end = drive(&mut refused, &[&[0, 91, 0, 0, 0, 0, 0, 0]]).1;
+        assert!(
+            matches!(end, Err(TunnelError::Socks(SocksError::Socks4Refused(91)))),
+            "{end:?}"
+        );
+        let mut early = tunnel("socks4://proxy.example");
+        let end = drive(&mut early, &[&[0, 90, 0, 0, 0, 0, 0, 0, b'x']]).1;
+        assert!(matches!(end, Err(TunnelError::EarlyData)), "{end:?}");
+    }
+
+    #[test]
     fn other_proxy_schemes_are_refused_before_anything_is_sent() {
         let target = "ws://chat.example/".parse().unwrap();
-        for proxy in ["https://proxy.example", "socks4://proxy.example"] {
+        for proxy in ["https://proxy.example", "ftp://proxy.example"] {
             let proxy: Uri = proxy.parse().unwrap();
             assert!(matches!(
                 Tunnel::new(&proxy, &target, Limits::default()),

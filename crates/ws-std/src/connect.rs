@@ -140,12 +140,13 @@ impl ConnectOptions {
     /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
     /// resolved by the proxy, the URL's credentials offered as username and password
     /// (RFC 1929), all within the same timeout; a refusal is [`Error::Proxy`] too
-    /// ([`TunnelError::Socks`](crate::TunnelError::Socks)).
+    /// ([`TunnelError::Socks`](crate::TunnelError::Socks)). A `socks4://` or `socks4a://`
+    /// URL names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the
+    /// URL's user name as the user id (a password is refused: SOCKS4 has none).
     ///
     /// # Errors
-    /// [`Error::UnsupportedProxy`] for a URL that is not `http://`, `socks5://` or
-    /// `socks5h://` (TLS to the proxy itself is not supported), [`Error::Url`] for one
-    /// that does not parse.
+    /// [`Error::UnsupportedProxy`] for a URL that is none of these (TLS to the proxy
+    /// itself is not supported), [`Error::Url`] for one that does not parse.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -271,7 +272,7 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://`, `socks5://` or `socks5h://` proxy URL (TLS to the proxy itself is not
+/// An `http://`, `socks5[h]://` or `socks4[a]://` proxy URL (TLS to the proxy itself is not
 /// supported). Errors do not repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let shown = || without_credentials(url).into_owned();

@@ -29,10 +29,10 @@ pub enum Error {
     /// whole; a SOCKS5 proxy's refusal), broke its protocol, or closed the connection.
     #[error(transparent)]
     Proxy(#[from] ws_handshake::TunnelError),
-    /// (Client) the proxy URL is not `http://`, `socks5://` or `socks5h://` (TLS to the
-    /// proxy is not supported).
+    /// (Client) the proxy URL is not `http://`, `socks5://`, `socks5h://`, `socks4://` or
+    /// `socks4a://` (TLS to the proxy is not supported).
     #[error(
-        "unsupported proxy URL {0:?}: only http://, socks5:// and socks5h:// proxies are supported"
+        "unsupported proxy URL {0:?}: only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
     )]
     UnsupportedProxy(String),
     /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)

@@ -90,8 +90,8 @@ fn a_proxy_refusal_carries_its_response() {
 }
 
 #[test]
-fn only_http_and_socks5_proxies_are_accepted() {
-    for url in ["https://proxy.example", "socks4://proxy.example:1080"] {
+fn only_http_and_socks_proxies_are_accepted() {
+    for url in ["https://proxy.example", "ftp://proxy.example:21"] {
         let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
         assert!(
             matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
@@ -101,9 +101,9 @@ fn only_http_and_socks5_proxies_are_accepted() {
     // The error names the proxy without its password.
     let refused = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy("socks4://me:secret@proxy.example:1080");
+        .proxy("ftp://me:secret@proxy.example:21");
     assert!(
-        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks4://***@proxy.example:1080"),
+        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "ftp://***@proxy.example:21"),
         "{refused:?}"
     );
     let refused = ConnectOptions::new("ws://a.example/")

@@ -101,8 +101,10 @@ impl ConnectOptions {
     /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
     /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
     /// resolved by the proxy, the URL's credentials offered as username and password
-    /// (RFC 1929); a refusal is [`Error::Proxy`] too. Other proxies (`https://`, TLS to the
-    /// proxy itself; SOCKS4) are not supported: [`Error::UnsupportedProxy`].
+    /// (RFC 1929); a refusal is [`Error::Proxy`] too. A `socks4://` or `socks4a://` URL
+    /// names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the URL's
+    /// user name as the user id (a password is refused: SOCKS4 has none). Other proxies
+    /// (`https://`, TLS to the proxy itself) are not supported: [`Error::UnsupportedProxy`].
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -304,7 +306,7 @@ impl ClientUpgrade {
     }
 }
 
-/// An `http://`, `socks5://` or `socks5h://` proxy URL (TLS to the proxy itself is not
+/// An `http://`, `socks5[h]://` or `socks4[a]://` proxy URL (TLS to the proxy itself is not
 /// supported). Errors do not repeat its credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url.parse()?;

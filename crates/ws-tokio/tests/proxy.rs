@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::time::timeout;
 use ws_tokio::{Config, ConnectOptions, Error, Message, TunnelError};
 
-use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
+use support::{LIMIT, connect_proxy, echo_server, read_head, socks4_proxy, socks5_proxy};
 use ws_handshake::socks::SocksError;
 
 /// `user:pass` in Basic credentials (RFC 7617).
@@ -47,6 +47,58 @@ async fn ws_through_a_socks5_proxy() {
     ws.send(Message::text("through SOCKS")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
     assert_eq!(reply, Message::text("through SOCKS"));
+}
+
+#[tokio::test]
+async fn ws_through_a_socks4_proxy_by_address_and_by_name() {
+    let server = echo_server().await;
+    let (proxy, mut targets) = socks4_proxy("alice").await;
+    // An IPv4 target goes as SOCKS4; a name as SOCKS4a, for the proxy to resolve.
+    let name = format!("localhost:{}", server.port());
+    for (target, scheme) in [(server.to_string(), "socks4"), (name, "socks4a")] {
+        let (mut ws, _) = ConnectOptions::new(&format!("ws://{target}/chat"))
+            .unwrap()
+            .proxy(&format!("{scheme}://alice@{proxy}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(targets.recv().await.unwrap(), target);
+        ws.send(Message::text("through SOCKS4")).await.unwrap();
+        let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
+        assert_eq!(reply, Message::text("through SOCKS4"));
+    }
+    // Another user id is refused by the proxy; a password is refused before connecting.
+    let refused = ConnectOptions::new(&format!("ws://{server}/"))
+        .unwrap()
+        .proxy(&format!("socks4://bob@{proxy}"))
+        .unwrap()
+        .connect()
+        .await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Proxy(TunnelError::Socks(SocksError::Socks4Refused(
+                93
+            ))))
+        ),
+        "{refused:?}"
+    );
+    let refused = ConnectOptions::new(&format!("ws://{server}/"))
+        .unwrap()
+        .proxy(&format!("socks4://alice:secret@{proxy}"))
+        .unwrap()
+        .connect()
+        .await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Usage(ws_handshake::UsageError::UnsupportedBySocks4(
+                _
+            )))
+        ),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -93,8 +145,8 @@ async fn a_proxy_refusal_carries_its_response() {
 }
 
 #[test]
-fn only_http_and_socks5_proxies_are_accepted() {
-    for url in ["https://proxy.example", "socks4://proxy.example:1080"] {
+fn only_http_and_socks_proxies_are_accepted() {
+    for url in ["https://proxy.example", "ftp://proxy.example:21"] {
         let refused = ConnectOptions::new("ws://a.example/").unwrap().proxy(url);
         assert!(
             matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == url),
@@ -104,9 +156,9 @@ fn only_http_and_socks5_proxies_are_accepted() {
     // The error names the proxy without its password.
     let refused = ConnectOptions::new("ws://a.example/")
         .unwrap()
-        .proxy("socks4://me:secret@proxy.example:1080");
+        .proxy("ftp://me:secret@proxy.example:21");
     assert!(
-        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "socks4://***@proxy.example:1080"),
+        matches!(&refused, Err(Error::UnsupportedProxy(given)) if given == "ftp://***@proxy.example:21"),
         "{refused:?}"
     );
 }

@@ -44,9 +44,9 @@ fn bad_urls() {
             "connect",
             "ws://127.0.0.1:1/",
             "--proxy",
-            "socks4://127.0.0.1:1080",
+            "ftp://127.0.0.1:21",
         ],
-        "only http://, socks5:// and socks5h:// proxies",
+        "only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies",
     );
 }
 

@@ -201,6 +201,60 @@ async fn serve_socks5(
     Ok(())
 }
 
+/// A SOCKS4 / SOCKS4a proxy that grants only `user_id`; it reports each target it connects
+/// to (`host:port`, the name as the client sent it).
+pub(crate) async fn socks4_proxy(
+    user_id: &'static str,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (targets, seen) = mpsc::unbounded_channel();
+    let addr = serve_each(listener, move |tcp| {
+        let targets = targets.clone();
+        async move {
+            // A failed tunnel shows in the client's result, which the test checks.
+            let _ = serve_socks4(tcp, user_id, targets).await;
+        }
+    });
+    (addr, seen)
+}
+
+/// One connection of the test SOCKS4 proxy.
+async fn serve_socks4(
+    mut client: TcpStream,
+    user_id: &str,
+    targets: mpsc::UnboundedSender<String>,
+) -> std::io::Result<()> {
+    async fn read_string(client: &mut TcpStream) -> std::io::Result<String> {
+        let mut text = Vec::new();
+        loop {
+            match client.read_u8().await? {
+                0 => return Ok(String::from_utf8_lossy(&text).into_owned()),
+                byte => text.push(byte),
+            }
+        }
+    }
+    // Version, command, port, address.
+    let mut request = [0; 8];
+    client.read_exact(&mut request).await?;
+    let port = u16::from_be_bytes([request[2], request[3]]);
+    let given_user = read_string(&mut client).await?;
+    let host = match request[4..8] {
+        // SOCKS4a: the name follows the user id.
+        [0, 0, 0, last] if last != 0 => read_string(&mut client).await?,
+        [a, b, c, d] => std::net::Ipv4Addr::new(a, b, c, d).to_string(),
+        _ => unreachable!(),
+    };
+    if given_user != user_id {
+        return client.write_all(&[0, 93, 0, 0, 0, 0, 0, 0]).await;
+    }
+    let target = format!("{host}:{port}");
+    let _ = targets.send(target.clone());
+    let mut server = TcpStream::connect(target).await?;
+    client.write_all(&[0, 90, 0, 0, 0, 0, 0, 0]).await?;
+    tokio::io::copy_bidirectional(&mut client, &mut server).await?;
+    Ok(())
+}
+
 /// Reads an HTTP head, byte by byte so that nothing after it is consumed.
 pub(crate) async fn read_head(tcp: &mut TcpStream) -> std::io::Result<String> {
     let mut head = Vec::new();
