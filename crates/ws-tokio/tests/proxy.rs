@@ -1,4 +1,5 @@
-//! Connecting through an HTTP CONNECT proxy (a small one in the test, on 127.0.0.1).
+//! Connecting through HTTP CONNECT, SOCKS5 and SOCKS4 proxies (small ones in the test, on
+//! 127.0.0.1).
 
 mod support;
 
@@ -7,7 +8,8 @@ use std::io;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
-use ws_tokio::{Config, ConnectOptions, Error, Message, TunnelError};
+use ws_handshake::UsageError;
+use ws_tokio::{ClientStream, Config, ConnectOptions, Error, Message, TunnelError, WebSocket};
 
 use support::{LIMIT, connect_proxy, echo_server, read_head, socks4_proxy, socks5_proxy};
 use ws_handshake::socks::SocksError;
@@ -19,13 +21,12 @@ const AUTH: &str = "Basic dXNlcjpwYXNz";
 async fn ws_through_an_authenticating_proxy() {
     let server = echo_server().await;
     let (proxy, mut targets) = connect_proxy(AUTH).await;
-    let (mut ws, _) = ConnectOptions::new(&format!("ws://{server}/chat"))
-        .unwrap()
-        .proxy(&format!("http://user:pass@{proxy}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (mut ws, _) = through(
+        &format!("ws://{server}/chat"),
+        &format!("http://user:pass@{proxy}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(targets.recv().await.unwrap(), server.to_string());
     ws.send(Message::text("through the tunnel")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
@@ -36,13 +37,12 @@ async fn ws_through_an_authenticating_proxy() {
 async fn ws_through_a_socks5_proxy() {
     let server = echo_server().await;
     let (proxy, mut targets) = socks5_proxy("user", "pass").await;
-    let (mut ws, _) = ConnectOptions::new(&format!("ws://{server}/chat"))
-        .unwrap()
-        .proxy(&format!("socks5://user:pass@{proxy}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (mut ws, _) = through(
+        &format!("ws://{server}/chat"),
+        &format!("socks5://user:pass@{proxy}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(targets.recv().await.unwrap(), server.to_string());
     ws.send(Message::text("through SOCKS")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
@@ -56,49 +56,39 @@ async fn ws_through_a_socks4_proxy_by_address_and_by_name() {
     // An IPv4 target goes as SOCKS4; a name as SOCKS4a, for the proxy to resolve.
     let name = format!("localhost:{}", server.port());
     for (target, scheme) in [(server.to_string(), "socks4"), (name, "socks4a")] {
-        let (mut ws, _) = ConnectOptions::new(&format!("ws://{target}/chat"))
-            .unwrap()
-            .proxy(&format!("{scheme}://alice@{proxy}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let (mut ws, _) = through(
+            &format!("ws://{target}/chat"),
+            &format!("{scheme}://alice@{proxy}"),
+        )
+        .await
+        .unwrap();
         assert_eq!(targets.recv().await.unwrap(), target);
         ws.send(Message::text("through SOCKS4")).await.unwrap();
         let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
         assert_eq!(reply, Message::text("through SOCKS4"));
     }
     // Another user id is refused by the proxy; a password is refused before connecting.
-    let refused = ConnectOptions::new(&format!("ws://{server}/"))
-        .unwrap()
-        .proxy(&format!("socks4://bob@{proxy}"))
-        .unwrap()
-        .connect()
-        .await;
+    let url = format!("ws://{server}/");
+    let refused = through(&url, &format!("socks4://bob@{proxy}")).await;
+    let expected = SocksError::Socks4Refused(93);
     assert!(
-        matches!(
-            &refused,
-            Err(Error::Proxy(TunnelError::Socks(SocksError::Socks4Refused(
-                93
-            ))))
-        ),
+        matches!(&refused, Err(Error::Proxy(TunnelError::Socks(e))) if *e == expected),
         "{refused:?}"
     );
-    let refused = ConnectOptions::new(&format!("ws://{server}/"))
-        .unwrap()
-        .proxy(&format!("socks4://alice:secret@{proxy}"))
-        .unwrap()
-        .connect()
-        .await;
+    let refused = through(&url, &format!("socks4://alice:secret@{proxy}")).await;
+    let expected = UsageError::UnsupportedBySocks4("a password");
     assert!(
-        matches!(
-            &refused,
-            Err(Error::Usage(ws_handshake::UsageError::UnsupportedBySocks4(
-                _
-            )))
-        ),
+        matches!(&refused, Err(Error::Usage(e)) if *e == expected),
         "{refused:?}"
     );
+}
+
+/// Connects to `url` through the proxy at `proxy`.
+async fn through(
+    url: &str,
+    proxy: &str,
+) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
+    ConnectOptions::new(url)?.proxy(proxy)?.connect().await
 }
 
 #[tokio::test]
@@ -108,12 +98,11 @@ async fn socks5_refusals_are_typed() {
         ("user:wrong@", SocksError::AuthenticationFailed(1)),
         ("", SocksError::NoAcceptableMethod),
     ] {
-        let refused = ConnectOptions::new("ws://127.0.0.1:1/")
-            .unwrap()
-            .proxy(&format!("socks5://{credentials}{proxy}"))
-            .unwrap()
-            .connect()
-            .await;
+        let refused = through(
+            "ws://127.0.0.1:1/",
+            &format!("socks5://{credentials}{proxy}"),
+        )
+        .await;
         assert!(
             matches!(&refused, Err(Error::Proxy(TunnelError::Socks(error))) if *error == expected),
             "{refused:?}"
@@ -127,12 +116,11 @@ async fn a_proxy_refusal_carries_its_response() {
     let (proxy, _targets) = connect_proxy(AUTH).await;
     // No credentials, then wrong ones: both refused.
     for credentials in ["", "user:wrong@"] {
-        let refused = ConnectOptions::new(&format!("ws://{server}/"))
-            .unwrap()
-            .proxy(&format!("http://{credentials}{proxy}"))
-            .unwrap()
-            .connect()
-            .await;
+        let refused = through(
+            &format!("ws://{server}/"),
+            &format!("http://{credentials}{proxy}"),
+        )
+        .await;
         match refused {
             Err(Error::Proxy(TunnelError::Refused(response))) => {
                 assert_eq!(response.status(), 407);

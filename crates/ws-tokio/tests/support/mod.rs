@@ -67,31 +67,31 @@ pub(crate) fn connect_proxy_on(
     auth: &'static str,
     forward_to: Option<SocketAddr>,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
+    serve_proxy(listener, move |tcp, targets| {
+        serve_connect(tcp, auth, targets, forward_to)
+    })
+}
+
+/// Runs `serve` on a task of its own for each connection to `listener`, with a sender
+/// for the targets it tunnels to; returns the listener's address and their receiver.
+fn serve_proxy<F, Fut>(
+    listener: TcpListener,
+    serve: F,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>)
+where
+    F: Fn(TcpStream, mpsc::UnboundedSender<String>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
     let (targets, seen) = mpsc::unbounded_channel();
-    let addr = serve_each(listener, move |tcp| {
-        let targets = targets.clone();
-        async move {
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let served = serve(tcp, targets.clone());
             // A failed tunnel shows in the client's result, which the test checks.
-            let _ = serve_connect(tcp, auth, targets, forward_to).await;
+            tokio::spawn(async move { drop(served.await) });
         }
     });
     (addr, seen)
-}
-
-/// Runs `serve` on a task of its own for each connection to `listener`; returns the
-/// listener's address.
-fn serve_each<F, Fut>(listener: TcpListener, serve: F) -> SocketAddr
-where
-    F: Fn(TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(serve(tcp));
-        }
-    });
-    addr
 }
 
 /// One connection of the test proxy.
@@ -143,15 +143,9 @@ pub(crate) async fn socks5_proxy(
     password: &'static str,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (targets, seen) = mpsc::unbounded_channel();
-    let addr = serve_each(listener, move |tcp| {
-        let targets = targets.clone();
-        async move {
-            // A failed tunnel shows in the client's result, which the test checks.
-            let _ = serve_socks5(tcp, (user, password), targets).await;
-        }
-    });
-    (addr, seen)
+    serve_proxy(listener, move |tcp, targets| {
+        serve_socks5(tcp, (user, password), targets)
+    })
 }
 
 /// One connection of the test SOCKS5 proxy.
@@ -207,15 +201,9 @@ pub(crate) async fn socks4_proxy(
     user_id: &'static str,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (targets, seen) = mpsc::unbounded_channel();
-    let addr = serve_each(listener, move |tcp| {
-        let targets = targets.clone();
-        async move {
-            // A failed tunnel shows in the client's result, which the test checks.
-            let _ = serve_socks4(tcp, user_id, targets).await;
-        }
-    });
-    (addr, seen)
+    serve_proxy(listener, move |tcp, targets| {
+        serve_socks4(tcp, user_id, targets)
+    })
 }
 
 /// One connection of the test SOCKS4 proxy.
