@@ -104,7 +104,8 @@ pub(crate) struct ConnectArgs {
     /// Append received binary messages to FILE instead of printing them as hex.
     #[arg(long, value_name = "FILE")]
     pub(crate) binary_to: Option<PathBuf>,
-    /// Tunnel through this proxy: http://HOST:PORT (HTTP CONNECT), socks5://HOST:PORT
+    /// Tunnel through this proxy: http://HOST:PORT (HTTP CONNECT; https:// for TLS to the
+    /// proxy, checked like the server's certificate), socks5://HOST:PORT
     /// (SOCKS5, the host name resolved by the proxy; socks5h:// alike) or
     /// socks4a://HOST:PORT (SOCKS4a; socks4:// alike), with USER:PASSWORD@ before the host
     /// for credentials (SOCKS4: USER@, its user id). Without it, the proxy the
@@ -219,8 +220,8 @@ pub(crate) fn parse_ws_url(text: &str) -> Result<WsUrl, String> {
     })
 }
 
-/// An `http://`, `socks5://`, `socks5h://`, `socks4://` or `socks4a://` proxy URL, checked
-/// here so that a bad one is a usage error.
+/// An `http[s]://`, `socks5[h]://` or `socks4[a]://` proxy URL, checked here so that a bad
+/// one is a usage error.
 #[derive(Clone, Debug)]
 pub(crate) struct ProxyUrl {
     /// As given, for `ConnectOptions::proxy`.
@@ -233,7 +234,7 @@ pub(crate) fn parse_proxy_url(text: &str) -> Result<ProxyUrl, String> {
     let uri: Uri = text.parse().map_err(|e| format!("not a URL: {e}"))?;
     let Some(kind) = ws_handshake::ProxyKind::of(&uri) else {
         return Err(
-            "only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
+            "only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
                 .into(),
         );
     };
@@ -333,7 +334,7 @@ mod tests {
         assert_eq!(proxy.addr, "proxy:3128");
         assert_eq!(parse_proxy_url("http://proxy").unwrap().addr, "proxy:80");
         assert!(parse_proxy_url("http:///x").is_err());
-        assert!(parse_proxy_url("https://proxy:3128").is_err());
+        assert_eq!(parse_proxy_url("https://proxy").unwrap().addr, "proxy:443");
         assert!(parse_proxy_url("ftp://proxy:21").is_err());
         assert_eq!(
             parse_proxy_url("socks4a://proxy").unwrap().addr,

@@ -55,13 +55,17 @@ pub enum ProxyOutcome {
 /// let kind = |url: &str| ProxyKind::of(&url.parse().unwrap());
 /// assert_eq!(kind("http://proxy:3128"), Some(ProxyKind::Http));
 /// assert_eq!(kind("socks5h://proxy").map(ProxyKind::default_port), Some(1080));
-/// assert_eq!(kind("https://proxy"), None); // TLS to the proxy itself
+/// assert!(kind("https://proxy").is_some_and(ProxyKind::uses_tls)); // TLS to the proxy
+/// assert_eq!(kind("ftp://proxy"), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProxyKind {
     /// `http://`: an HTTP `CONNECT` tunnel ([`ProxyConnect`]).
     Http,
+    /// `https://`: the same `CONNECT` tunnel inside TLS with the proxy, which the client
+    /// sets up first (the proxy's certificate checked against its host).
+    Https,
     /// `socks5://` or `socks5h://`: a SOCKS5 tunnel
     /// ([`Socks5Connect`](crate::socks::Socks5Connect)), the target's name resolved by
     /// the proxy either way.
@@ -78,18 +82,26 @@ impl ProxyKind {
     pub fn of(proxy: &Uri) -> Option<ProxyKind> {
         match proxy.scheme_str() {
             Some("http") => Some(ProxyKind::Http),
+            Some("https") => Some(ProxyKind::Https),
             Some("socks5" | "socks5h") => Some(ProxyKind::Socks5),
             Some("socks4" | "socks4a") => Some(ProxyKind::Socks4),
             _ => None,
         }
     }
 
-    /// The port when the URI names none: 80 for HTTP, 1080 for SOCKS.
+    /// The port when the URI names none: 80 for HTTP, 443 for HTTPS, 1080 for SOCKS.
     pub fn default_port(self) -> u16 {
         match self {
             ProxyKind::Http => 80,
+            ProxyKind::Https => 443,
             ProxyKind::Socks5 | ProxyKind::Socks4 => 1080,
         }
+    }
+
+    /// Whether the connection to the proxy runs TLS (`https://`): the client's TLS
+    /// handshake with the proxy comes first, and the tunnel's exchange runs inside it.
+    pub fn uses_tls(self) -> bool {
+        self == ProxyKind::Https
     }
 }
 

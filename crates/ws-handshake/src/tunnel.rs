@@ -38,6 +38,7 @@ use crate::wire::Limits;
 /// for a SOCKS proxy, plus whatever one `receive` brought.
 #[derive(Clone, Debug)]
 pub struct Tunnel {
+    kind: ProxyKind,
     exchange: Exchange,
     /// What the proxy sent that no step has used yet.
     received: Vec<u8>,
@@ -94,8 +95,8 @@ pub enum TunnelError {
 impl Tunnel {
     /// A tunnel to the host and port of `target` (`ws://`, `wss://`, `http://` or
     /// `https://`; the port defaults by scheme) through the proxy at `proxy`: `http://`,
-    /// `socks5://`, `socks5h://`, `socks4://` or `socks4a://`, the kinds [`ProxyKind::of`]
-    /// knows. Credentials in the proxy URI's userinfo are sent as each kind sends them
+    /// `https://` (the caller runs TLS with the proxy first), `socks5://`, `socks5h://`,
+    /// `socks4://` or `socks4a://`, the kinds [`ProxyKind::of`] knows. Credentials in the proxy URI's userinfo are sent as each kind sends them
     /// (`Proxy-Authorization: Basic`; SOCKS5 username and password; the SOCKS4 user id).
     /// `limits` bound an HTTP proxy's answer.
     ///
@@ -104,29 +105,30 @@ impl Tunnel {
     /// of [`ProxyConnect::new`], [`Socks5Connect::new`] and [`Socks4Connect::new`] for an
     /// unusable target or proxy URI.
     pub fn new(proxy: &Uri, target: &Uri, limits: Limits) -> Result<Tunnel, UsageError> {
-        let (exchange, first_request) = match ProxyKind::of(proxy) {
-            Some(ProxyKind::Http) => {
+        let Some(kind) = ProxyKind::of(proxy) else {
+            let scheme = proxy.scheme_str().unwrap_or_default();
+            return Err(UsageError::UnsupportedProxyScheme(scheme.into()));
+        };
+        let (exchange, first_request) = match kind {
+            ProxyKind::Http | ProxyKind::Https => {
                 let connect = ProxyConnect::new(proxy, target)?.limits(limits);
                 let mut request = Vec::new();
                 connect.encode(&mut request);
                 (Exchange::Http(connect), request)
             }
-            Some(ProxyKind::Socks5) => {
+            ProxyKind::Socks5 => {
                 let socks = Socks5Connect::new(proxy, target)?;
                 let greeting = socks.greeting();
                 (Exchange::Socks5(socks), greeting)
             }
-            Some(ProxyKind::Socks4) => {
+            ProxyKind::Socks4 => {
                 let socks = Socks4Connect::new(proxy, target)?;
                 let request = socks.request().to_vec();
                 (Exchange::Socks4(socks), request)
             }
-            None => {
-                let scheme = proxy.scheme_str().unwrap_or_default();
-                return Err(UsageError::UnsupportedProxyScheme(scheme.into()));
-            }
         };
         Ok(Tunnel {
+            kind,
             exchange,
             received: Vec::new(),
             first_request: Some(first_request),
@@ -134,13 +136,10 @@ impl Tunnel {
         })
     }
 
-    /// The kind of proxy, e.g. for its default port.
+    /// The kind of proxy: its default port, and whether to run TLS with it
+    /// ([`ProxyKind::uses_tls`]) before the first step.
     pub fn kind(&self) -> ProxyKind {
-        match self.exchange {
-            Exchange::Http(_) => ProxyKind::Http,
-            Exchange::Socks5(_) => ProxyKind::Socks5,
-            Exchange::Socks4(_) => ProxyKind::Socks4,
-        }
+        self.kind
     }
 
     /// What to do next. The first step sends the opening request; after
@@ -334,6 +333,16 @@ mod tests {
     }
 
     #[test]
+    fn an_https_proxy_runs_the_http_exchange() {
+        let mut https = tunnel("https://proxy.example");
+        assert_eq!(https.kind(), ProxyKind::Https);
+        assert!(https.kind().uses_tls() && !tunnel("http://p").kind().uses_tls());
+        let (sent, end) = drive(&mut https, &[b"HTTP/1.1 200 OK\r\n\r\n"]);
+        assert!(sent[0].starts_with(b"CONNECT chat.example:80 HTTP/1.1\r\n"));
+        assert_eq!(end.unwrap(), TunnelStep::Open);
+    }
+
+    #[test]
     fn socks4a_sends_one_request_and_opens_on_the_grant() {
         let mut socks = tunnel("socks4a://proxy.example");
         assert_eq!(socks.kind(), ProxyKind::Socks4);
@@ -358,7 +367,7 @@ mod tests {
     #[test]
     fn other_proxy_schemes_are_refused_before_anything_is_sent() {
         let target = "ws://chat.example/".parse().unwrap();
-        for proxy in ["https://proxy.example", "ftp://proxy.example"] {
+        for proxy in ["ftp://proxy.example", "socks6://proxy.example"] {
             let proxy: Uri = proxy.parse().unwrap();
             assert!(matches!(
                 Tunnel::new(&proxy, &target, Limits::default()),

@@ -12,7 +12,8 @@ use ws_handshake::ProxyKind;
 use ws_handshake::proxy_env::without_credentials;
 use ws_handshake::redirect::{RedirectError, Redirects};
 
-use crate::{ClientStream, Error, WebSocket, client, proxy};
+use crate::proxy::{self, ProxyStream, TlsSettings};
+use crate::{ClientStream, Error, WebSocket, client};
 
 /// How long [`ConnectOptions`] waits for each TCP connection by default.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -144,9 +145,15 @@ impl ConnectOptions {
     /// URL names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the
     /// URL's user name as the user id (a password is refused: SOCKS4 has none).
     ///
+    /// An `https://` URL (port 443 by default) is the same `CONNECT` inside TLS with the
+    /// proxy, its certificate checked against the proxy's host with the
+    /// `tls_config` that also serves `wss://` (with the
+    /// `rustls` feature; [`Error::TlsNotEnabled`] without). For `wss://` the server's TLS
+    /// then runs inside the proxy's: the proxy sees neither.
+    ///
     /// # Errors
-    /// [`Error::UnsupportedProxy`] for a URL that is none of these (TLS to the proxy
-    /// itself is not supported), [`Error::Url`] for one that does not parse.
+    /// [`Error::UnsupportedProxy`] for a URL that is none of these, [`Error::Url`] for one
+    /// that does not parse.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -190,8 +197,8 @@ impl ConnectOptions {
         self
     }
 
-    /// The TLS configuration for `wss://` (default: the webpki roots, no client
-    /// certificate). Only with the `rustls` feature.
+    /// The TLS configuration for `wss://`, and for an `https://` proxy (default: the
+    /// webpki roots, no client certificate). Only with the `rustls` feature.
     #[cfg(feature = "rustls")]
     pub fn tls_config(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> ConnectOptions {
         self.tls = Some(config);
@@ -244,22 +251,45 @@ impl ConnectOptions {
             return Err(Error::TlsNotEnabled);
         }
         let (host, port) = host_port(uri, default_port)?;
-        let tcp = match self.proxy_for(uri)? {
-            Some(proxy) => proxy::tunnel(&proxy, uri, &self.config, self.connect_timeout)?,
-            None => tcp_connect(&host, port, self.connect_timeout)?,
+        let stream = match self.proxy_for(uri)? {
+            Some(proxy) => {
+                let timeout = self.connect_timeout;
+                proxy::tunnel(&proxy, uri, &self.config, timeout, self.tls_settings())?
+            }
+            None => ProxyStream::Tcp(tcp_connect(&host, port, self.connect_timeout)?),
         };
         // Frames are written whole, so Nagle's algorithm would only delay them.
-        tcp.set_nodelay(true)?;
+        stream.tcp().set_nodelay(true)?;
         #[cfg(feature = "rustls")]
         if secure {
-            let config = self
-                .tls
-                .clone()
-                .unwrap_or_else(crate::tls::default_client_config);
-            let tls = crate::tls::TlsStream::client(tcp, config, &host)?;
-            return Ok(ClientStream::Rustls(Box::new(tls)));
+            use crate::tls::TlsStream;
+            let config = self.tls_settings();
+            return Ok(match stream {
+                ProxyStream::Tcp(tcp) => {
+                    ClientStream::Rustls(Box::new(TlsStream::client(tcp, config, &host)?))
+                }
+                // TLS with the server inside TLS with the proxy.
+                ProxyStream::Tls(proxy) => {
+                    ClientStream::RustlsInTls(Box::new(TlsStream::client(*proxy, config, &host)?))
+                }
+            });
         }
-        Ok(ClientStream::Plain(tcp))
+        Ok(match stream {
+            ProxyStream::Tcp(tcp) => ClientStream::Plain(tcp),
+            #[cfg(feature = "rustls")]
+            ProxyStream::Tls(proxy) => ClientStream::Rustls(proxy),
+        })
+    }
+
+    /// What TLS (to the server, and to an `https://` proxy) runs with.
+    fn tls_settings(&self) -> TlsSettings {
+        #[cfg(feature = "rustls")]
+        return self
+            .tls
+            .clone()
+            .unwrap_or_else(crate::tls::default_client_config);
+        #[cfg(not(feature = "rustls"))]
+        TlsSettings
     }
 
     /// The proxy to reach `uri` through: the one given, else the environment's if asked.
@@ -272,8 +302,8 @@ impl ConnectOptions {
     }
 }
 
-/// An `http://`, `socks5[h]://` or `socks4[a]://` proxy URL (TLS to the proxy itself is not
-/// supported). Errors do not repeat its credentials.
+/// An `http[s]://`, `socks5[h]://` or `socks4[a]://` proxy URL. Errors do not repeat its
+/// credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let shown = || without_credentials(url).into_owned();
     let uri: Uri = url

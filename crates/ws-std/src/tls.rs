@@ -4,7 +4,7 @@
 //! re-exported as [`rustls`]), the same ones ws-tokio takes.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -20,7 +20,8 @@ use crate::{ClientStream, ConnectOptions, Error, Transport, WebSocket};
 
 pub use rustls;
 
-/// TLS over a [`TcpStream`]: rustls' blocking [`StreamOwned`], made a [`Transport`].
+/// TLS over a [`TcpStream`] (or over another [`Transport`], such as the TLS of an
+/// `https://` proxy): rustls' blocking [`StreamOwned`], made a [`Transport`].
 ///
 /// The read timeout is set on the socket underneath, so the endpoint's timers (handshake,
 /// heartbeat, close) run through TLS as they do over plain TCP; the TLS handshake itself
@@ -28,12 +29,15 @@ pub use rustls;
 /// Vectored writes are passed to rustls whole, so a frame's header and payload leave in
 /// one TLS record.
 #[derive(Debug)]
-pub struct TlsStream<C: DerefMut> {
-    inner: StreamOwned<C, TcpStream>,
+pub struct TlsStream<C: DerefMut, T: Read + Write = TcpStream> {
+    inner: StreamOwned<C, T>,
 }
 
 /// A client's TLS stream (`wss://`).
 pub type ClientTlsStream = TlsStream<ClientConnection>;
+
+/// A client's TLS with the server inside TLS with an `https://` proxy.
+pub type ClientTlsInTlsStream = TlsStream<ClientConnection, ClientTlsStream>;
 
 /// A server's TLS stream: accept the WebSocket on it with [`accept`](crate::accept) or
 /// [`accept_with`](crate::accept_with).
@@ -62,43 +66,46 @@ impl TlsStream<ServerConnection> {
     }
 }
 
-impl TlsStream<ClientConnection> {
-    /// The client side of TLS on `tcp`, checking the server's certificate against `host`
-    /// (a DNS name or an IP address) with `config`.
+impl<T: Transport> TlsStream<ClientConnection, T> {
+    /// The client side of TLS on `io` (a `TcpStream`, or the TLS stream of an `https://`
+    /// proxy's tunnel), checking the server's certificate against `host` (a DNS name or
+    /// an IP address) with `config`.
     ///
     /// # Errors
     /// [`Error::Io`] when `host` is not a valid server name or rustls refuses `config`.
-    pub fn client(tcp: TcpStream, config: Arc<ClientConfig>, host: &str) -> Result<Self, Error> {
+    pub fn client(io: T, config: Arc<ClientConfig>, host: &str) -> Result<Self, Error> {
         let name = ServerName::try_from(host.to_owned()).map_err(invalid_input)?;
         let conn = ClientConnection::new(config, name).map_err(invalid_input)?;
         Ok(TlsStream {
-            inner: StreamOwned::new(conn, tcp),
+            inner: StreamOwned::new(conn, io),
         })
     }
 }
 
-impl<C: DerefMut> TlsStream<C> {
+impl<C: DerefMut, T: Read + Write> TlsStream<C, T> {
     /// The rustls stream: the TLS connection (`conn`: the negotiated protocol, the peer's
-    /// certificates) and the socket (`sock`).
-    pub fn get_ref(&self) -> &StreamOwned<C, TcpStream> {
+    /// certificates) and the transport underneath (`sock`).
+    pub fn get_ref(&self) -> &StreamOwned<C, T> {
         &self.inner
     }
 }
 
-impl<C, S> Read for TlsStream<C>
+impl<C, S, T> Read for TlsStream<C, T>
 where
     C: DerefMut + Deref<Target = ConnectionCommon<S>>,
     S: SideData,
+    T: Read + Write,
 {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf)
     }
 }
 
-impl<C, S> Write for TlsStream<C>
+impl<C, S, T> Write for TlsStream<C, T>
 where
     C: DerefMut + Deref<Target = ConnectionCommon<S>>,
     S: SideData,
+    T: Read + Write,
 {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write(buf)
@@ -114,10 +121,11 @@ where
     }
 }
 
-impl<C, S> Transport for TlsStream<C>
+impl<C, S, T> Transport for TlsStream<C, T>
 where
     C: DerefMut + Deref<Target = ConnectionCommon<S>>,
     S: SideData,
+    T: Transport,
 {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.inner.sock.set_read_timeout(timeout)
@@ -129,7 +137,7 @@ where
         while self.inner.conn.wants_write() {
             self.inner.conn.write_tls(&mut self.inner.sock)?;
         }
-        self.inner.sock.shutdown(Shutdown::Both)
+        Transport::shutdown(&mut self.inner.sock)
     }
 }
 

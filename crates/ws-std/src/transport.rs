@@ -47,9 +47,13 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 pub enum ClientStream {
     /// `ws://`.
     Plain(TcpStream),
-    /// `wss://` (boxed: a TLS session is large, and most connections are not TLS).
+    /// `wss://`, or `ws://` through an `https://` proxy (boxed: a TLS session is large,
+    /// and most connections are not TLS).
     #[cfg(feature = "rustls")]
     Rustls(Box<crate::tls::ClientTlsStream>),
+    /// `wss://` through an `https://` proxy: TLS with the server inside TLS with the proxy.
+    #[cfg(feature = "rustls")]
+    RustlsInTls(Box<crate::tls::ClientTlsInTlsStream>),
 }
 
 /// Forwards a call to the variant's stream.
@@ -59,6 +63,8 @@ macro_rules! forward {
             ClientStream::Plain($s) => $call,
             #[cfg(feature = "rustls")]
             ClientStream::Rustls($s) => $call,
+            #[cfg(feature = "rustls")]
+            ClientStream::RustlsInTls($s) => $call,
         }
     };
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,21 +14,28 @@ use ws_std::tls::rustls::{ClientConfig, RootCertStore, ServerConfig};
 use ws_std::tls::{ServerTlsStream, TlsStream};
 use ws_std::{ConnectOptions, Error, Message};
 
-/// A certificate for `localhost`, generated now: the server's configuration and a client
-/// configuration that trusts only that certificate.
+/// A certificate for `localhost`, generated once per test process (so that a proxy and a
+/// server can share it): the server's configuration and a client configuration that
+/// trusts only that certificate.
 fn certificate() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
-    let server = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(cert.cert.der().clone()).unwrap();
-    let client = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    (Arc::new(server), Arc::new(client))
+    static CERTIFICATE: OnceLock<(Arc<ServerConfig>, Arc<ClientConfig>)> = OnceLock::new();
+    CERTIFICATE
+        .get_or_init(|| {
+            let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+            let key_der = cert.signing_key.serialize_der();
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der));
+            let server = ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.cert.der().clone()], key)
+                .unwrap();
+            let mut roots = RootCertStore::empty();
+            roots.add(cert.cert.der().clone()).unwrap();
+            let client = ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            (Arc::new(server), Arc::new(client))
+        })
+        .clone()
 }
 
 /// A TLS listener on 127.0.0.1 that runs `serve` on each of `connections` connections, in
@@ -123,6 +130,65 @@ fn the_handshake_timeout_covers_the_tls_handshake() {
         "{result:?}"
     );
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}
+
+#[test]
+fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
+    let (server_config, client_config) = certificate();
+    let (proxy, targets) = support::connect_proxy_tls(server_config, "Basic dXNlcjpwYXNz");
+    let proxy_url = format!("https://user:pass@localhost:{}", proxy.port());
+
+    // ws:// through it: the tunnel is inside TLS with the proxy.
+    let plain = support::echo_server();
+    let mut ws = ConnectOptions::new(&format!("ws://{plain}/"))
+        .unwrap()
+        .proxy(&proxy_url)
+        .unwrap()
+        .tls_config(client_config.clone())
+        .connect()
+        .unwrap();
+    assert_eq!(
+        targets.recv_timeout(support::LIMIT).unwrap(),
+        plain.to_string()
+    );
+    ws.send(Message::text("ws in TLS")).unwrap();
+    assert_eq!(ws.recv().unwrap(), Some(Message::text("ws in TLS")));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+
+    // wss:// through it: TLS with the server inside TLS with the proxy.
+    let (url, wss_config, server) = serve_tls(1, |tls| -> Result<(), Error> {
+        let mut ws = ws_std::accept(tls, Config::default())?;
+        while let Some(message) = ws.recv()? {
+            ws.send(message)?;
+        }
+        Ok(())
+    });
+    let mut ws = ConnectOptions::new(&url)
+        .unwrap()
+        .proxy(&proxy_url)
+        .unwrap()
+        .tls_config(wss_config)
+        .connect()
+        .unwrap();
+    let target = targets.recv_timeout(support::LIMIT).unwrap();
+    assert_eq!(format!("wss://{target}/"), url);
+    let large = "TLS in TLS ".repeat(10_000);
+    ws.send(Message::text(large.clone())).unwrap();
+    assert_eq!(ws.recv().unwrap(), Some(Message::text(large)));
+    ws.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(ws.close_info().unwrap().clean);
+    server.join().unwrap().pop().unwrap().unwrap();
+
+    // The proxy's certificate is checked: the default roots do not know it.
+    let refused = ConnectOptions::new(&format!("ws://{plain}/"))
+        .unwrap()
+        .proxy(&proxy_url)
+        .unwrap()
+        .connect();
+    match refused {
+        Err(Error::Io(error)) => assert!(error.to_string().contains("certificate"), "{error}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -13,8 +13,9 @@ use ws_handshake::{ClientBuilder, ExtendedConnect, ProxyKind, UsageError};
 
 use crate::conn::{Conn, Half, now};
 use crate::handshake::{Upgrading, handshake_event};
+use crate::proxy::{self, ProxyStream, TlsSettings};
 use crate::stream::ClientStream;
-use crate::{Error, WebSocket, proxy};
+use crate::{Error, WebSocket};
 
 /// Connects to a `ws://` (or, with the `rustls` feature, `wss://`) URL with the default
 /// [`Config`] (permessage-deflate offered): the socket and the server's 101 response.
@@ -103,8 +104,15 @@ impl ConnectOptions {
     /// resolved by the proxy, the URL's credentials offered as username and password
     /// (RFC 1929); a refusal is [`Error::Proxy`] too. A `socks4://` or `socks4a://` URL
     /// names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the URL's
-    /// user name as the user id (a password is refused: SOCKS4 has none). Other proxies
-    /// (`https://`, TLS to the proxy itself) are not supported: [`Error::UnsupportedProxy`].
+    /// user name as the user id (a password is refused: SOCKS4 has none).
+    ///
+    /// An `https://` URL (port 443 by default) is the same `CONNECT` inside TLS with the
+    /// proxy, its certificate checked against the proxy's host with the
+    /// `tls_config` that also serves `wss://` (with the
+    /// `rustls` feature; [`Error::TlsNotEnabled`] without). For `wss://` the server's TLS
+    /// then runs inside the proxy's: the proxy sees neither.
+    ///
+    /// Other schemes are [`Error::UnsupportedProxy`].
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
         self.proxy = Some(parse_proxy(url)?);
         Ok(self)
@@ -139,8 +147,8 @@ impl ConnectOptions {
         self
     }
 
-    /// The TLS configuration for `wss://` (default: the webpki roots, no client
-    /// certificate).
+    /// The TLS configuration for `wss://`, and for an `https://` proxy (default: the
+    /// webpki roots, no client certificate).
     #[cfg(feature = "rustls")]
     pub fn tls_config(
         mut self,
@@ -239,21 +247,43 @@ impl ConnectOptions {
         if secure {
             return Err(Error::TlsNotEnabled);
         }
-        let tcp = match self.proxy_for(uri)? {
-            Some(proxy) => proxy::tunnel(&proxy, uri, self.config.handshake_limits).await?,
-            None => tcp_connect(uri, if secure { 443 } else { 80 }).await?,
+        let stream = match self.proxy_for(uri)? {
+            Some(proxy) => {
+                let limits = self.config.handshake_limits;
+                proxy::tunnel(&proxy, uri, limits, self.tls_settings()).await?
+            }
+            None => ProxyStream::Tcp(tcp_connect(uri, if secure { 443 } else { 80 }).await?),
         };
         #[cfg(feature = "rustls")]
         if secure {
-            let config = self
-                .tls
-                .clone()
-                .unwrap_or_else(crate::tls::default_client_config);
             let (host, _) = host_port(uri, 443)?;
-            let tls = crate::tls::connect(config, &host, tcp).await?;
-            return Ok(ClientStream::Rustls(Box::new(tls)));
+            let config = self.tls_settings();
+            return Ok(match stream {
+                ProxyStream::Tcp(tcp) => {
+                    ClientStream::Rustls(Box::new(crate::tls::connect(config, &host, tcp).await?))
+                }
+                // TLS with the server inside TLS with the proxy.
+                ProxyStream::Tls(proxy) => ClientStream::RustlsInTls(Box::new(
+                    crate::tls::connect(config, &host, *proxy).await?,
+                )),
+            });
         }
-        Ok(ClientStream::Plain(tcp))
+        Ok(match stream {
+            ProxyStream::Tcp(tcp) => ClientStream::Plain(tcp),
+            #[cfg(feature = "rustls")]
+            ProxyStream::Tls(proxy) => ClientStream::Rustls(proxy),
+        })
+    }
+
+    /// What TLS (to the server, and to an `https://` proxy) runs with.
+    fn tls_settings(&self) -> TlsSettings {
+        #[cfg(feature = "rustls")]
+        return self
+            .tls
+            .clone()
+            .unwrap_or_else(crate::tls::default_client_config);
+        #[cfg(not(feature = "rustls"))]
+        TlsSettings
     }
 
     /// The proxy to reach `uri` through: the one given, else the environment's if asked.
@@ -306,8 +336,8 @@ impl ClientUpgrade {
     }
 }
 
-/// An `http://`, `socks5[h]://` or `socks4[a]://` proxy URL (TLS to the proxy itself is not
-/// supported). Errors do not repeat its credentials.
+/// An `http[s]://`, `socks5[h]://` or `socks4[a]://` proxy URL. Errors do not repeat its
+/// credentials.
 fn parse_proxy(url: &str) -> Result<Uri, Error> {
     let uri: Uri = url.parse()?;
     if ProxyKind::of(&uri).is_none() {

@@ -59,13 +59,13 @@ pub enum Error {
     #[error("invalid URL: {0}")]
     Url(#[from] http::uri::InvalidUri),
     /// (Client) the proxy refused to open the tunnel (an HTTP proxy's non-2xx response,
-    /// whole; a SOCKS5 proxy's refusal), broke its protocol, or closed the connection.
+    /// whole; a SOCKS proxy's refusal), broke its protocol, or closed the connection.
     #[error(transparent)]
     Proxy(#[from] ws_handshake::TunnelError),
-    /// (Client) the proxy URL is not `http://`, `socks5://`, `socks5h://`, `socks4://` or
-    /// `socks4a://` (TLS to the proxy is not supported).
+    /// (Client) the proxy URL is not `http://`, `https://`, `socks5://`, `socks5h://`,
+    /// `socks4://` or `socks4a://`.
     #[error(
-        "unsupported proxy URL {0:?}: only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
+        "unsupported proxy URL {0:?}: only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
     )]
     UnsupportedProxy(String),
     /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
@@ -88,8 +88,9 @@ pub enum Error {
     /// root certificate in the platform's store: why, as the loader reported it.
     #[error("no usable root certificate in the platform's store: {0}")]
     NoNativeRoots(String),
-    /// (Client) a `wss://` URL, but the crate was built without the `rustls` feature.
-    #[error("wss:// needs the `rustls` feature")]
+    /// (Client) a `wss://` URL or an `https://` proxy, but the crate was built without the
+    /// `rustls` feature.
+    #[error("wss:// and https:// proxies need the `rustls` feature")]
     TlsNotEnabled,
     /// [`ping`](crate::WebSocket::ping) gave up: more than `Config::max_queued_events`
     /// messages arrived before the pong. They are kept for `recv`.

@@ -1,4 +1,5 @@
-//! The transport `connect` opens: TCP, or TLS over TCP.
+//! The transport `connect` opens: TCP, TLS over TCP, or TLS inside TLS (`wss://` through
+//! an `https://` proxy).
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -14,10 +15,18 @@ use tokio::net::TcpStream;
 pub enum ClientStream {
     /// `ws://`.
     Plain(TcpStream),
-    /// `wss://` (boxed: a TLS session is large, and most connections are not TLS).
+    /// `wss://`, or `ws://` through an `https://` proxy (boxed: a TLS session is large, and
+    /// most connections are not TLS).
     #[cfg(feature = "rustls")]
     Rustls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// `wss://` through an `https://` proxy: TLS with the server inside TLS with the proxy.
+    #[cfg(feature = "rustls")]
+    RustlsInTls(Box<TlsInTls>),
 }
+
+/// TLS with the server inside TLS with an `https://` proxy.
+#[cfg(feature = "rustls")]
+type TlsInTls = tokio_rustls::client::TlsStream<tokio_rustls::client::TlsStream<TcpStream>>;
 
 /// Forwards a call to the variant's stream.
 macro_rules! forward {
@@ -26,6 +35,8 @@ macro_rules! forward {
             ClientStream::Plain($s) => $call,
             #[cfg(feature = "rustls")]
             ClientStream::Rustls($s) => $call,
+            #[cfg(feature = "rustls")]
+            ClientStream::RustlsInTls($s) => $call,
         }
     };
 }
@@ -62,6 +73,8 @@ impl AsyncWrite for ClientStream {
             ClientStream::Plain(s) => s.is_write_vectored(),
             #[cfg(feature = "rustls")]
             ClientStream::Rustls(s) => s.is_write_vectored(),
+            #[cfg(feature = "rustls")]
+            ClientStream::RustlsInTls(s) => s.is_write_vectored(),
         }
     }
 

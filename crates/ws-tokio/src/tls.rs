@@ -4,7 +4,7 @@
 use std::io;
 use std::sync::{Arc, OnceLock};
 
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::{TlsConnector, client::TlsStream};
@@ -60,15 +60,15 @@ fn client_config(roots: RootCertStore) -> Arc<ClientConfig> {
     )
 }
 
-/// The TLS handshake with `host` over `tcp`.
-pub(crate) async fn connect(
+/// The TLS handshake with `host` over `io` (TCP, or the TLS of an `https://` proxy).
+pub(crate) async fn connect<IO: AsyncRead + AsyncWrite + Unpin>(
     config: Arc<ClientConfig>,
     host: &str,
-    tcp: TcpStream,
-) -> io::Result<TlsStream<TcpStream>> {
+    io: IO,
+) -> io::Result<TlsStream<IO>> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
-    TlsConnector::from(config).connect(name, tcp).await
+    TlsConnector::from(config).connect(name, io).await
 }
 
 /// The crypto provider this crate's features enable, named rather than taken from the

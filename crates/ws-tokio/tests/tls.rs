@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use ws_tokio::{ConnectOptions, Error, Message};
 
-use support::{certificate, connect_proxy};
+use support::{certificate, connect_proxy, connect_proxy_tls, echo_server};
 
 #[tokio::test]
 async fn wss_echo_with_a_generated_certificate() {
@@ -87,6 +87,65 @@ async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         reply.unwrap().unwrap(),
         Message::text("hidden from the proxy")
     );
+}
+
+#[tokio::test]
+async fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
+    let (acceptor, client_config) = certificate();
+    let (proxy, mut targets) = connect_proxy_tls(acceptor.clone(), "Basic dXNlcjpwYXNz").await;
+    let proxy_url = format!("https://user:pass@localhost:{}", proxy.port());
+
+    // ws:// through it: the tunnel is inside TLS with the proxy.
+    let plain = echo_server().await;
+    let (mut ws, _) = ConnectOptions::new(&format!("ws://{plain}/"))
+        .unwrap()
+        .tls_config(client_config.clone())
+        .proxy(&proxy_url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(targets.recv().await.unwrap(), plain.to_string());
+    ws.send(Message::text("ws in TLS")).await.unwrap();
+    let reply = tokio::time::timeout(support::LIMIT, ws.recv())
+        .await
+        .unwrap();
+    assert_eq!(reply.unwrap().unwrap(), Message::text("ws in TLS"));
+
+    // wss:// through it: TLS with the server inside TLS with the proxy.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        support::echo(acceptor.accept(tcp).await.unwrap()).await;
+    });
+    let (mut ws, _) = ConnectOptions::new(&format!("wss://localhost:{port}/"))
+        .unwrap()
+        .tls_config(client_config)
+        .proxy(&proxy_url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(targets.recv().await.unwrap(), format!("localhost:{port}"));
+    let large = "TLS in TLS ".repeat(10_000);
+    ws.send(Message::text(large.clone())).await.unwrap();
+    let reply = tokio::time::timeout(support::LIMIT, ws.recv())
+        .await
+        .unwrap();
+    assert_eq!(reply.unwrap().unwrap(), Message::text(large));
+
+    // The proxy's certificate is checked: the default roots do not know it.
+    let refused = ConnectOptions::new(&format!("ws://{plain}/"))
+        .unwrap()
+        .proxy(&proxy_url)
+        .unwrap()
+        .connect()
+        .await;
+    match refused {
+        Err(Error::Io(error)) => assert!(error.to_string().contains("certificate"), "{error}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// In the child process of `native_roots_come_from_the_platform_store`: the directory

@@ -46,7 +46,7 @@ fn bad_urls() {
             "--proxy",
             "ftp://127.0.0.1:21",
         ],
-        "only http://, socks5://, socks5h://, socks4:// and socks4a:// proxies",
+        "only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies",
     );
 }
 

@@ -122,7 +122,82 @@ fn serve_connect(
     targets: &mpsc::Sender<String>,
     forward_to: Option<SocketAddr>,
 ) -> io::Result<()> {
-    let head = read_head(&mut client)?;
+    let Some(server) = answer_connect(&mut client, auth, targets, forward_to)? else {
+        return client.shutdown(Shutdown::Both);
+    };
+    let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
+    let upstream = std::thread::spawn(move || pipe(client_read, server_write));
+    pipe(server, client);
+    let _ = upstream.join();
+    Ok(())
+}
+
+/// An `https://` proxy: [`connect_proxy`] inside TLS with `config`'s certificate.
+#[cfg(feature = "rustls")]
+pub(crate) fn connect_proxy_tls(
+    config: std::sync::Arc<ws_std::tls::rustls::ServerConfig>,
+    auth: &'static str,
+) -> (SocketAddr, mpsc::Receiver<String>) {
+    let (targets, seen) = mpsc::channel();
+    let addr = listen(move |tcp| {
+        // A failed tunnel shows in the client's result, which the test checks.
+        let _ = serve_connect_tls(tcp, config.clone(), auth, &targets);
+    });
+    (addr, seen)
+}
+
+/// One connection of the `https://` test proxy. A TLS stream cannot be read and written
+/// from two threads, so one thread relays both ways, polling each side with a short
+/// read timeout.
+#[cfg(feature = "rustls")]
+fn serve_connect_tls(
+    tcp: TcpStream,
+    config: std::sync::Arc<ws_std::tls::rustls::ServerConfig>,
+    auth: &str,
+    targets: &mpsc::Sender<String>,
+) -> io::Result<()> {
+    let mut client = ws_std::tls::TlsStream::server(tcp, config).map_err(io::Error::other)?;
+    let Some(mut server) = answer_connect(&mut client, auth, targets, None)? else {
+        return Ok(());
+    };
+    let poll = Some(Duration::from_millis(2));
+    client.get_ref().sock.set_read_timeout(poll)?;
+    server.set_read_timeout(poll)?;
+    let mut buf = [0; 16 << 10];
+    let is_timeout = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        )
+    };
+    loop {
+        match client.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(read) => server.write_all(&buf[..read])?,
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => return Err(e),
+        }
+        match server.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(read) => {
+                client.write_all(&buf[..read])?;
+                client.flush()?;
+            }
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads a `CONNECT` request from `client` and answers it: 407 without the credentials
+/// `auth`, else 200 and the connection to the target (or to `forward_to`).
+fn answer_connect<S: Read + Write>(
+    client: &mut S,
+    auth: &str,
+    targets: &mpsc::Sender<String>,
+    forward_to: Option<SocketAddr>,
+) -> io::Result<Option<TcpStream>> {
+    let head = read_head(client)?;
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let target = match request_line.split(' ').collect::<Vec<_>>()[..] {
@@ -141,18 +216,16 @@ fn serve_connect(
               Proxy-Authenticate: Basic realm=\"test\"\r\n\
               Content-Length: 6\r\n\r\ndenied",
         )?;
-        return client.shutdown(Shutdown::Both);
+        client.flush()?;
+        return Ok(None);
     }
     let server = match forward_to {
         Some(addr) => TcpStream::connect(addr)?,
         None => TcpStream::connect(target)?,
     };
     client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
-    let (client_read, server_write) = (client.try_clone()?, server.try_clone()?);
-    let upstream = std::thread::spawn(move || pipe(client_read, server_write));
-    pipe(server, client);
-    let _ = upstream.join();
-    Ok(())
+    client.flush()?;
+    Ok(Some(server))
 }
 
 /// A SOCKS5 proxy on 127.0.0.1 (RFC 1928) that demands `user` and `password` (RFC 1929),
@@ -227,7 +300,7 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 }
 
 /// Reads an HTTP head, byte by byte so that nothing after it is consumed.
-pub(crate) fn read_head(tcp: &mut TcpStream) -> io::Result<String> {
+pub(crate) fn read_head(tcp: &mut impl Read) -> io::Result<String> {
     let mut head = Vec::new();
     let mut byte = [0];
     while !head.ends_with(b"\r\n\r\n") {

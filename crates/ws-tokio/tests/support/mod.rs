@@ -94,9 +94,22 @@ where
     (addr, seen)
 }
 
+/// An `https://` proxy: [`connect_proxy`] inside TLS with `acceptor`'s certificate.
+#[cfg(feature = "rustls")]
+pub(crate) async fn connect_proxy_tls(
+    acceptor: ws_tokio::tls::TlsAcceptor,
+    auth: &'static str,
+) -> (SocketAddr, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_proxy(listener, move |tcp, targets| {
+        let acceptor = acceptor.clone();
+        async move { serve_connect(acceptor.accept(tcp).await?, auth, targets, None).await }
+    })
+}
+
 /// One connection of the test proxy.
-async fn serve_connect(
-    mut client: TcpStream,
+async fn serve_connect<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut client: S,
     auth: &str,
     targets: mpsc::UnboundedSender<String>,
     forward_to: Option<SocketAddr>,
@@ -244,7 +257,9 @@ async fn serve_socks4(
 }
 
 /// Reads an HTTP head, byte by byte so that nothing after it is consumed.
-pub(crate) async fn read_head(tcp: &mut TcpStream) -> std::io::Result<String> {
+pub(crate) async fn read_head<S: tokio::io::AsyncRead + Unpin>(
+    tcp: &mut S,
+) -> std::io::Result<String> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         assert!(head.len() < MAX_HEAD, "request head too long");
