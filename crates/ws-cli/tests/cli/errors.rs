@@ -174,6 +174,9 @@ fn an_unusable_proxy_in_the_environment_is_named_without_its_password() {
         .env("all_proxy", "ftp://user:secret@127.0.0.1:1")
         .env("no_proxy", "");
     let finished = Spawned::start(command).wait();
-    failure(&finished, &["all_proxy", "only http://, https://, socks5://"]);
+    failure(
+        &finished,
+        &["all_proxy", "only http://, https://, socks5://"],
+    );
     assert!(!finished.stderr.contains("secret"), "{}", finished.stderr);
 }
