@@ -114,6 +114,11 @@ pub(crate) struct ConnectArgs {
     /// no_proxy ('*' for all) and for loopback hosts.
     #[arg(long, value_name = "URL", value_parser = parse_proxy_url)]
     pub(crate) proxy: Option<ProxyUrl>,
+    /// Open the WebSocket on a stream of an HTTP/2 connection (RFC 8441 extended CONNECT):
+    /// TLS with ALPN h2 for wss://, HTTP/2 without TLS (prior knowledge) for ws://. The
+    /// server must offer it; no proxy is used.
+    #[arg(long, conflicts_with = "proxy")]
+    pub(crate) http2: bool,
     #[command(flatten)]
     pub(crate) insecure: Insecure,
     #[command(flatten)]

@@ -7,10 +7,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use ws_tokio::{CloseCode, CloseFrame, ConnectOptions, Message};
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use ws_tokio::{CloseCode, CloseFrame, ConnectOptions, Message, WebSocket};
 
-use crate::cli::{ConnectArgs, ProxyUrl, parse_proxy_url};
+use crate::cli::{ConnectArgs, ProxyUrl, WsUrl, parse_proxy_url};
 use crate::error::CliError;
 use crate::net::Transport;
 
@@ -24,7 +28,7 @@ pub(crate) fn run(args: ConnectArgs) -> Result<(), CliError> {
 }
 
 async fn connect(args: ConnectArgs) -> Result<(), CliError> {
-    let mut output = Output::new(args.binary_to)?;
+    let output = Output::new(args.binary_to)?;
     let config = crate::endpoint_config(&args.limits, !args.no_compression);
     let mut options = ConnectOptions::new(&args.url.to_string())?.config(config);
     for protocol in args.protocols {
@@ -38,7 +42,15 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         Some(proxy) => Some(proxy),
         None => env_proxy(&args.url.uri)?,
     };
-    let (mut ws, response) = match &proxy {
+    let linger = Duration::from_secs_f64(args.linger);
+    if args.http2 {
+        if proxy.is_some() {
+            return Err(CliError::Http2Proxy);
+        }
+        let (ws, response) = http2_connect(&transport, &args.url, options).await?;
+        return session(ws, &response, &args.url, output, linger).await;
+    }
+    let (ws, response) = match &proxy {
         // ws-tokio opens the tunnel, then TLS and the handshake inside it.
         Some(proxy) => options
             .proxy(&proxy.url)?
@@ -60,6 +72,60 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
                 .map_err(CliError::from_handshake)?
         }
     };
+    session(ws, &response, &args.url, output, linger).await
+}
+
+/// The WebSocket on a stream of a new HTTP/2 connection (RFC 8441): the extended CONNECT
+/// that `options` describe goes out through hyper, ws-tokio checks the answer.
+async fn http2_connect(
+    transport: &Transport,
+    url: &WsUrl,
+    options: ConnectOptions,
+) -> Result<(WebSocket<TokioIo<Upgraded>>, http::Response<()>), CliError> {
+    let mut sender = transport.open_http2(url).await?;
+    let upgrade = options.extended_connect()?;
+    let (parts, ()) = upgrade.request().clone().into_parts();
+    let mut request = hyper::Request::from_parts(parts, Empty::<Bytes>::new());
+    request
+        .extensions_mut()
+        .insert(hyper::ext::Protocol::from_static("websocket"));
+    let http2_error = |source| CliError::Http2 {
+        host: url.host.clone(),
+        source,
+    };
+    let mut response = sender.send_request(request).await.map_err(http2_error)?;
+    let upgraded = if response.status().is_success() {
+        Some(
+            hyper::upgrade::on(&mut response)
+                .await
+                .map_err(http2_error)?,
+        )
+    } else {
+        None
+    };
+    let (parts, _body) = response.into_parts();
+    let head = http::Response::from_parts(parts, ());
+    let Some(upgraded) = upgraded else {
+        // The body of a refusal stays unread: HTTP/2 streams it separately.
+        return Err(CliError::Rejected {
+            status: head.status(),
+            body: String::new(),
+        });
+    };
+    let ws = upgrade
+        .into_websocket(head.clone(), TokioIo::new(upgraded))
+        .map_err(CliError::from_handshake)?;
+    Ok((ws, head))
+}
+
+/// The interactive part: lines of stdin out, messages in, until the close.
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut ws: WebSocket<S>,
+    response: &http::Response<()>,
+    url: &WsUrl,
+    mut output: Output,
+    linger: Duration,
+) -> Result<(), CliError> {
     let extensions = response
         .headers()
         .get_all(http::header::SEC_WEBSOCKET_EXTENSIONS)
@@ -69,7 +135,7 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         .join(", ");
     eprintln!(
         "connected to {} (protocol: {}, extensions: {})",
-        args.url,
+        url,
         ws.protocol().unwrap_or("none"),
         if extensions.is_empty() {
             "none"
@@ -80,7 +146,6 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
 
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut reading = true;
-    let linger = Duration::from_secs_f64(args.linger);
     // Armed at the end of input, pushed back by every message: when it fires, close.
     let quiet = tokio::time::sleep(linger);
     tokio::pin!(quiet);

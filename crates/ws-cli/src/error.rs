@@ -57,6 +57,20 @@ pub(crate) enum CliError {
         #[source]
         source: ws_tokio::Error,
     },
+    #[error("{host} did not agree to HTTP/2 (ALPN chose {chosen}); try without --http2")]
+    NoHttp2 { host: String, chosen: String },
+    #[error("HTTP/2 with {host}: {source}")]
+    Http2 {
+        host: String,
+        #[source]
+        source: hyper::Error,
+    },
+    /// The proxy is not shown: its URL may hold a password.
+    #[error(
+        "--http2 connects directly, but the environment names a proxy for this URL; \
+         unset it, or list the host in no_proxy"
+    )]
+    Http2Proxy,
     #[error("the server rejected the WebSocket handshake: HTTP {status}{body}")]
     Rejected { status: StatusCode, body: String },
     #[error("WebSocket: {0}")]

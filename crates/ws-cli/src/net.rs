@@ -6,6 +6,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::ClientConfig;
@@ -38,6 +41,46 @@ impl Transport {
         url: &WsUrl,
         bind: Option<IpAddr>,
     ) -> Result<ClientStream, CliError> {
+        self.open_with(url, bind, self.tls.clone()).await
+    }
+
+    /// An HTTP/2 connection to `url` (RFC 8441): TLS asking for ALPN `h2` for `wss://`,
+    /// HTTP/2 with prior knowledge for `ws://`; its driver runs on a task of its own.
+    pub(crate) async fn open_http2(
+        &self,
+        url: &WsUrl,
+    ) -> Result<hyper::client::conn::http2::SendRequest<Empty<Bytes>>, CliError> {
+        let mut tls = (*self.tls).clone();
+        tls.alpn_protocols = vec![b"h2".to_vec()];
+        let stream = self.open_with(url, None, Arc::new(tls)).await?;
+        if let ClientStream::Rustls(tls) = &stream {
+            let chosen = tls.get_ref().1.alpn_protocol();
+            if chosen != Some(b"h2") {
+                let chosen = chosen.map(String::from_utf8_lossy);
+                return Err(CliError::NoHttp2 {
+                    host: url.host.clone(),
+                    chosen: chosen.map_or("none".into(), |protocol| protocol.into_owned()),
+                });
+            }
+        }
+        let http2_error = |source| CliError::Http2 {
+            host: url.host.clone(),
+            source,
+        };
+        let (sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .map_err(http2_error)?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    async fn open_with(
+        &self,
+        url: &WsUrl,
+        bind: Option<IpAddr>,
+        tls: Arc<ClientConfig>,
+    ) -> Result<ClientStream, CliError> {
         let tcp = tcp_connect(&url.host, url.port, bind).await?;
         // Output is already coalesced into one write per batch: Nagle only adds latency.
         // Failing to set it only costs latency, so it is not worth failing for.
@@ -52,7 +95,7 @@ impl Transport {
         let name = ServerName::try_from(url.host.clone()).map_err(|error| {
             tls_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, error))
         })?;
-        let tls = TlsConnector::from(self.tls.clone())
+        let tls = TlsConnector::from(tls)
             .connect(name, tcp)
             .await
             .map_err(tls_error)?;

@@ -1,10 +1,16 @@
 //! `ws serve`: an echo server, or a chat room with `--broadcast`.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::SEC_WEBSOCKET_EXTENSIONS;
+use http_body_util::Full;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -73,11 +79,20 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         let _ = tcp.set_nodelay(true);
         let server = server.clone();
         match &tls {
-            None => tokio::spawn(async move { server.handle(tcp, peer).await }),
+            None => tokio::spawn(async move {
+                if is_http2_preface(&tcp).await {
+                    server.serve_http2(tcp, peer).await;
+                } else {
+                    server.handle(tcp, peer).await;
+                }
+            }),
             Some(tls) => {
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     match tls.accept(tcp).await {
+                        Ok(stream) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                            server.serve_http2(stream, peer).await;
+                        }
                         Ok(stream) => server.handle(stream, peer).await,
                         Err(error) => {
                             server.log(format_args!("{peer} TLS handshake failed: {error}"))
@@ -138,15 +153,25 @@ impl Server {
             Answer::accept()
         })
         .await;
-        let mut ws = match accepted {
-            Ok(ws) => ws,
-            Err(error) => {
-                self.log(format_args!("{peer} handshake failed: {error}"));
-                return;
-            }
-        };
+        match accepted {
+            Ok(ws) => self.session(ws, peer, &path, deflate, member, "").await,
+            Err(error) => self.log(format_args!("{peer} handshake failed: {error}")),
+        }
+    }
+
+    /// An open WebSocket's life: echo or chat until it ends, logged. `over` names a
+    /// transport other than the connection's own (an HTTP/2 stream).
+    async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        mut ws: WebSocket<S>,
+        peer: SocketAddr,
+        path: &str,
+        deflate: bool,
+        member: Option<Member>,
+        over: &str,
+    ) {
         self.log(format_args!(
-            "{peer} open {path} protocol={} compression={}",
+            "{peer} open {path}{over} protocol={} compression={}",
             ws.protocol().unwrap_or("-"),
             if deflate {
                 "permessage-deflate"
@@ -160,6 +185,101 @@ impl Server {
         };
         self.log(format_args!("{peer} {end}"));
     }
+
+    /// A TLS connection that chose HTTP/2 (ALPN `h2`): each extended CONNECT on it (RFC
+    /// 8441) is a WebSocket on a stream of its own; any other request gets a short page,
+    /// so that a browser can load one and then open its WebSockets on the same connection.
+    async fn serve_http2<S>(self: Arc<Self>, io: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let server = self.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let answer = server.clone().answer_http2(request, peer);
+            async move { Ok::<_, Infallible>(answer) }
+        });
+        // The request head is bounded as an HTTP/1.1 one is; each stream's WebSocket has
+        // the configured limits of its own.
+        let max_head = u32::try_from(self.config.handshake_limits.max_head_bytes);
+        let served = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .enable_connect_protocol()
+            .max_header_list_size(max_head.unwrap_or(u32::MAX))
+            .serve_connection(TokioIo::new(io), service)
+            .await;
+        if let Err(error) = served {
+            self.log(format_args!("{peer} HTTP/2 connection failed: {error}"));
+        }
+    }
+
+    /// The answer to one request on an HTTP/2 connection; an accepted WebSocket runs on a
+    /// task of its own once hyper hands over the stream.
+    fn answer_http2(
+        self: Arc<Self>,
+        mut request: hyper::Request<hyper::body::Incoming>,
+        peer: SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
+        let protocol = request.extensions().get::<hyper::ext::Protocol>();
+        let Some(protocol) = protocol.map(|protocol| protocol.as_str().to_owned()) else {
+            return text_response(StatusCode::OK, HTTP2_PAGE);
+        };
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let (parts, _body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let head = http::Request::from_parts(parts, ());
+        let answer = Answer::accept();
+        match ws_tokio::upgrade_extended_connect(head, &protocol, self.config.clone(), answer) {
+            Ok((response, upgrading)) => {
+                let deflate = response.headers().contains_key(SEC_WEBSOCKET_EXTENSIONS);
+                // Joined now, before the 200 goes out, as an HTTP/1.1 client joins before
+                // its 101.
+                let member = self.room.as_ref().map(Room::join);
+                tokio::spawn(async move {
+                    match on_upgrade.await {
+                        Ok(upgraded) => {
+                            let ws = upgrading.into_websocket(TokioIo::new(upgraded));
+                            let over = " (HTTP/2 stream)";
+                            self.session(ws, peer, &path, deflate, member, over).await;
+                        }
+                        Err(error) => self.log(format_args!("{peer} upgrade failed: {error}")),
+                    }
+                });
+                response.map(|()| Full::default())
+            }
+            Err(ws_tokio::Error::BadRequest(error)) => {
+                self.log(format_args!("{peer} handshake failed: {error}"));
+                text_response(error.status(), &format!("{error}\n"))
+            }
+            Err(error) => {
+                self.log(format_args!("{peer} handshake failed: {error}"));
+                text_response(StatusCode::INTERNAL_SERVER_ERROR, "")
+            }
+        }
+    }
+}
+
+/// Whether a plain-TCP client opened with the HTTP/2 connection preface (prior
+/// knowledge, RFC 9113 §3.3) rather than an HTTP/1.1 request: its first four bytes, peeked
+/// so that either server still reads them. One peek, which waits for the first data only:
+/// the preface comes in one segment in practice, and a client whose first segment is
+/// shorter is answered as HTTP/1.1 (waiting for more here could be made to spin).
+async fn is_http2_preface(tcp: &tokio::net::TcpStream) -> bool {
+    let mut start = [0; 4];
+    matches!(tcp.peek(&mut start).await, Ok(4) if &start == b"PRI ")
+}
+
+/// What a plain HTTP/2 request gets.
+const HTTP2_PAGE: &str = "This is a WebSocket server: HTTP/1.1 upgrades, and extended CONNECT \
+    over HTTP/2 (RFC 8441).\n";
+
+/// A plain-text response.
+fn text_response(status: StatusCode, text: &str) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(text.to_owned())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// The echo loop. Replies are fed, not sent: `recv` writes everything queued before it
@@ -191,8 +311,8 @@ struct Room {
 }
 
 /// One client's place in the room.
-struct Member<'r> {
-    room: &'r Room,
+struct Member {
+    ring: broadcast::Sender<(u64, Message)>,
     id: u64,
     inbox: broadcast::Receiver<(u64, Message)>,
 }
@@ -205,16 +325,16 @@ impl Room {
         }
     }
 
-    fn join(&self) -> Member<'_> {
+    fn join(&self) -> Member {
         Member {
-            room: self,
+            ring: self.ring.clone(),
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             inbox: self.ring.subscribe(),
         }
     }
 }
 
-impl Member<'_> {
+impl Member {
     async fn chat<S: AsyncRead + AsyncWrite + Unpin>(mut self, ws: &mut WebSocket<S>) -> End {
         loop {
             tokio::select! {
@@ -222,7 +342,7 @@ impl Member<'_> {
                     Some(Ok(Message::Close(frame))) => return End::Closed(frame),
                     Some(Ok(message)) if message.is_data() => {
                         // No receiver means nobody else is here: nothing to deliver.
-                        let _ = self.room.ring.send((self.id, prepared(message)));
+                        let _ = self.ring.send((self.id, prepared(message)));
                     }
                     Some(Ok(_)) => {}
                     Some(Err(error)) => return End::Failed(error),

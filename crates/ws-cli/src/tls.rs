@@ -109,9 +109,12 @@ pub(crate) fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, CliError>
     let key_pem = read(key)?;
     let key_der =
         PrivateKeyDer::from_pem_slice(&key_pem).map_err(|error| pem_error(key, &error))?;
-    let config = ServerConfig::builder()
+    let mut config = ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(chain, key_der)?;
+    // HTTP/2 first (WebSockets on its streams, RFC 8441), HTTP/1.1 for everyone else; a
+    // client that asks for neither (most WebSocket clients) gets HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 

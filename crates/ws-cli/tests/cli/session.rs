@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use crate::support::{Server, Spawned, TIMEOUT, run, ws};
+use crate::support::{Certificate, Server, Spawned, TIMEOUT, run, ws};
 
 /// `ws connect` (with `connect_flags`) to a `ws serve` (with `serve_flags`) through
 /// pipes: each line of `lines` is written to the client's stdin and its echo awaited on
@@ -311,4 +311,84 @@ fn loopback_does_not_go_through_the_environment_proxy() {
     assert_eq!(client.next_line(), "direct");
     let finished = client.wait();
     assert_eq!(finished.code(), Some(0), "{finished:?}");
+}
+
+#[test]
+fn connect_and_serve_over_http2_with_tls_and_without() {
+    // TLS: ALPN chooses h2, and the WebSocket is one stream of that connection.
+    let certificate = Certificate::generate("http2");
+    let server = Server::start(&["--cert", &certificate.cert, "--key", &certificate.key]);
+    let url = server.url("wss");
+    let line = "over HTTP/2 ".repeat(20);
+    let finished = run(
+        &[
+            "connect",
+            "--http2",
+            "--insecure",
+            "--protocol",
+            "chat",
+            &url,
+        ],
+        &format!("{line}\nsecond\n"),
+    );
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, format!("{line}\nsecond\n"));
+    assert!(
+        finished.stderr.contains("extensions: permessage-deflate"),
+        "{finished:?}"
+    );
+    server.wait_log("(HTTP/2 stream) protocol=- compression=permessage-deflate");
+
+    // Without TLS: HTTP/2 with prior knowledge, told apart from HTTP/1.1 by its preface;
+    // the same server still takes HTTP/1.1 upgrades.
+    let plain = Server::start(&["--protocol", "chat"]);
+    let finished = run(&["connect", "--http2", &plain.url("ws")], "plain h2\n");
+    assert_eq!(finished.code(), Some(0), "{finished:?}");
+    assert_eq!(finished.stdout, "plain h2\n");
+    plain.wait_log("(HTTP/2 stream) protocol=- compression=permessage-deflate");
+    let finished = run(&["connect", &plain.url("ws")], "plain h1\n");
+    assert_eq!(finished.stdout, "plain h1\n", "{finished:?}");
+}
+
+#[test]
+fn http2_refusals_are_clear() {
+    let finished = run(
+        &[
+            "connect",
+            "--http2",
+            "--proxy",
+            "http://127.0.0.1:1",
+            "ws://a.example/",
+        ],
+        "",
+    );
+    assert_eq!(finished.code(), Some(2), "{finished:?}");
+    assert!(
+        finished.stderr.contains("cannot be used with"),
+        "{finished:?}"
+    );
+
+    // A proxy from the environment is not skipped silently.
+    let mut command = ws(&["connect", "--http2", "ws://echo.example/"]);
+    command
+        .env("http_proxy", "http://127.0.0.1:1")
+        .env("no_proxy", "");
+    let finished = Spawned::start(command).wait();
+    assert_eq!(finished.code(), Some(1), "{finished:?}");
+    assert!(
+        finished.stderr.contains("--http2 connects directly"),
+        "{finished:?}"
+    );
+
+    // A server that is not HTTP/2: it closes at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let closer = std::thread::spawn(move || drop(listener.accept()));
+    let finished = run(&["connect", "--http2", &url], "");
+    closer.join().unwrap();
+    assert_eq!(finished.code(), Some(1), "{finished:?}");
+    assert!(
+        finished.stderr.contains("HTTP/2 with 127.0.0.1"),
+        "{finished:?}"
+    );
 }
