@@ -1,6 +1,11 @@
 """Drives headless Chromium over the DevTools protocol: the browser's own WebSocket
 client talks to the echo server at argv[2]; the checks run in the page and the results
-are checked here. Usage: echo_test.py CHROMIUM WS_URL"""
+are checked here. Usage: echo_test.py CHROMIUM WS_URL [PAGE_URL]
+
+With PAGE_URL (an https:// page of the same server) the browser loads that page first,
+over HTTP/2, and opens the WebSocket from it: Chromium then runs the WebSocket on a stream
+of that HTTP/2 connection (RFC 8441), which the handshake's status shows (200, not 101).
+The certificate is not checked (--ignore-certificate-errors): the test's is self-signed."""
 
 import asyncio
 import json
@@ -76,8 +81,8 @@ def start_browser(chromium, profile):
     args = [
         chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-        "about:blank",
+        "--disable-sync", "--ignore-certificate-errors", f"--user-data-dir={profile}",
+        "--remote-debugging-port=0", "about:blank",
     ]
     browser = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port_file = os.path.join(profile, "DevToolsActivePort")
@@ -104,28 +109,56 @@ def page_target(port):
     return pages[0]["webSocketDebuggerUrl"]
 
 
-async def evaluate(debugger_url, expression):
+async def evaluate(debugger_url, expression, page_url):
+    """Runs `expression` in the page (after loading `page_url`, if given); returns its
+    reply and the status codes of the WebSocket handshakes the page made."""
     async with websockets.connect(debugger_url, max_size=None) as cdp:
-        await cdp.send(json.dumps({
-            "id": 1,
-            "method": "Runtime.evaluate",
-            "params": {"expression": expression, "awaitPromise": True, "returnByValue": True},
-        }))
-        while True:
-            reply = json.loads(await asyncio.wait_for(cdp.recv(), timeout=60))
-            if reply.get("id") == 1:
-                return reply
+        handshakes = []
+        calls = 0
+
+        async def call(method, params):
+            nonlocal calls
+            calls += 1
+            await cdp.send(json.dumps({"id": calls, "method": method, "params": params}))
+            while True:
+                message = json.loads(await asyncio.wait_for(cdp.recv(), timeout=60))
+                if message.get("method") == "Network.webSocketHandshakeResponseReceived":
+                    handshakes.append(message["params"]["response"]["status"])
+                if message.get("id") == calls:
+                    return message
+
+        await call("Network.enable", {})
+        if page_url:
+            await call("Page.enable", {})
+            await call("Page.navigate", {"url": page_url})
+            # Loaded once its text is there.
+            for _ in range(100):
+                reply = await call("Runtime.evaluate", {
+                    "expression": "document.body ? document.body.innerText : ''",
+                    "returnByValue": True,
+                })
+                if "WebSocket" in reply.get("result", {}).get("result", {}).get("value", ""):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise SystemExit(f"the page {page_url} did not load")
+        reply = await call("Runtime.evaluate", {
+            "expression": expression, "awaitPromise": True, "returnByValue": True,
+        })
+        return reply, handshakes
 
 
 def main():
     chromium, url = sys.argv[1], sys.argv[2]
+    page_url = sys.argv[3] if len(sys.argv) > 3 else None
     profile = tempfile.mkdtemp(prefix="ws-browser-")
     browser = None
     try:
         browser, port = start_browser(chromium, profile)
         version = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/version", timeout=10))
         print(f"browser: {version.get('Browser')}")
-        reply = asyncio.run(evaluate(page_target(port), f"({PAGE_SCRIPT})({json.dumps(url)})"))
+        expression = f"({PAGE_SCRIPT})({json.dumps(url)})"
+        reply, handshakes = asyncio.run(evaluate(page_target(port), expression, page_url))
         result = reply.get("result", {})
         if "exceptionDetails" in result:
             raise SystemExit(f"the page script failed: {result['exceptionDetails']}")
@@ -137,6 +170,11 @@ def main():
         close = summary["close"]
         if close["code"] != 1000 or not close["clean"]:
             failures.append(f"close: {close}")
+        # 101: an HTTP/1.1 upgrade; 200: an extended CONNECT on an HTTP/2 stream.
+        expected = 200 if page_url else 101
+        print(f"handshake status: {handshakes}")
+        if handshakes != [expected]:
+            failures.append(f"handshake status {handshakes}, expected [{expected}]")
         if failures:
             raise SystemExit("browser interop failed: " + ", ".join(failures))
         print("browser interop: ok")

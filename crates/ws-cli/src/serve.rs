@@ -207,7 +207,8 @@ impl Server {
             .serve_connection(TokioIo::new(io), service)
             .await;
         if let Err(error) = served {
-            self.log(format_args!("{peer} HTTP/2 connection failed: {error}"));
+            // Browsers drop spare connections without a GOAWAY: not always a failure.
+            self.log(format_args!("{peer} HTTP/2 connection ended: {error}"));
         }
     }
 
