@@ -1,5 +1,6 @@
 //! The WebSocket opening handshake of RFC 6455 §4: the HTTP/1.1 upgrade, client and
-//! server, and the `CONNECT` step through an HTTP proxy.
+//! server; the extended CONNECT of RFC 8441 (HTTP/2) and RFC 9220 (HTTP/3); and the way
+//! through a proxy (HTTP `CONNECT`, SOCKS5, SOCKS4).
 //!
 //! This crate does no I/O: it turns values into bytes to send and parses bytes received,
 //! so it fits any runtime. A client and a server, in memory:
@@ -43,7 +44,10 @@
 //! ```
 //!
 //! The client side is [`ClientBuilder`], [`ClientHandshake`] and, through a proxy,
-//! [`ProxyConnect`]; the server side is [`Incoming`], [`UpgradeRequest`] and [`Accept`].
+//! [`Tunnel`]; the server side is [`Incoming`], [`UpgradeRequest`] and [`Accept`]. Over
+//! HTTP/2 or HTTP/3, whose library parses and sends the heads, the client builds an
+//! [`ExtendedConnect`] and the server checks the request with
+//! [`UpgradeRequest::from_extended_connect`].
 //! Requests and responses are `http` crate types, so the handshake also works with a
 //! request or response that hyper or axum already parsed. Parsers take the bytes received
 //! so far and return `Ok(None)` until a whole head is there; anything the peer sends that
@@ -55,7 +59,10 @@
 //! where to follow a redirect and which credentials go along; [`basic_authorization`]
 //! and [`userinfo_authorization`] build `Basic` credentials (RFC 7617), as
 //! [`ProxyConnect`] does for the proxy URI's userinfo; the [`proxy_env`] module picks the
-//! proxy the environment names (`https_proxy`, `no_proxy`...) for a URL.
+//! proxy the environment names (`https_proxy`, `no_proxy`...) for a URL; a [`Tunnel`]
+//! opens the way through it, one sans-IO exchange for every kind of proxy
+//! ([`ProxyKind`]: HTTP `CONNECT` in the clear or inside TLS, SOCKS5, SOCKS4), so that one
+//! I/O loop serves them all.
 
 #![forbid(unsafe_code)]
 
