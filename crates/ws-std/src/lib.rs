@@ -42,10 +42,10 @@
 //! # Connecting
 //!
 //! [`ConnectOptions`] adds subprotocols, headers, a connect timeout, a proxy
-//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` or SOCKS5 tunnel, then TLS and the handshake
-//! through it) and redirects ([`follow_redirects`](ConnectOptions::follow_redirects): off
-//! by default, bounded, credentials only for the origin named), the same options as
-//! ws-tokio's. A refusal is a typed error carrying the response: [`Error::Rejected`] from
+//! ([`proxy`](ConnectOptions::proxy): an HTTP `CONNECT` tunnel, in the clear or inside TLS
+//! with the proxy, or a SOCKS5 or SOCKS4 one; then TLS and the handshake through it) and
+//! redirects ([`follow_redirects`](ConnectOptions::follow_redirects): off by default,
+//! bounded, credentials only for the origin named), the same options as ws-tokio's. A refusal is a typed error carrying the response: [`Error::Rejected`] from
 //! the server, [`Error::Proxy`] from the proxy. No step waits forever by default:
 //! see [its timeouts](ConnectOptions#timeouts).
 //!
