@@ -302,16 +302,13 @@ impl ClientHandshake {
         &self,
         buf: &[u8],
     ) -> Result<Option<(ClientOutcome, usize)>, ResponseError> {
-        let Some((head, head_len)) = wire::parse_response(buf, &self.limits)? else {
-            return Ok(None);
-        };
-        if head.status() == StatusCode::SWITCHING_PROTOCOLS {
-            let accepted = self.check_switch(head)?;
-            return Ok(Some((ClientOutcome::Accepted(accepted), head_len)));
-        }
-        let rest = &buf[head_len..];
-        Ok(wire::with_body(head, rest, self.limits.max_body)
-            .map(|(response, body_len)| (ClientOutcome::Rejected(response), head_len + body_len)))
+        wire::parse_answer(
+            buf,
+            &self.limits,
+            |status| status == StatusCode::SWITCHING_PROTOCOLS,
+            |head| self.check_switch(head).map(ClientOutcome::Accepted),
+            ClientOutcome::Rejected,
+        )
     }
 
     /// Checks a response received by other means, e.g. by an `http` client library.

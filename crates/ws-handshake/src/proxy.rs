@@ -190,16 +190,12 @@ impl ProxyConnect {
         &self,
         buf: &[u8],
     ) -> Result<Option<(ProxyOutcome, usize)>, ResponseError> {
-        let Some((head, head_len)) = wire::parse_response(buf, &self.limits)? else {
-            return Ok(None);
-        };
-        if head.status().is_success() {
-            return Ok(Some((ProxyOutcome::Connected(head), head_len)));
-        }
-        Ok(
-            wire::with_body(head, &buf[head_len..], self.limits.max_body).map(
-                |(response, body_len)| (ProxyOutcome::Rejected(response), head_len + body_len),
-            ),
+        wire::parse_answer(
+            buf,
+            &self.limits,
+            |status| status.is_success(),
+            |head| Ok(ProxyOutcome::Connected(head)),
+            ProxyOutcome::Rejected,
         )
     }
 }

@@ -153,6 +153,28 @@ pub(crate) fn parse_response(
 ///
 /// Without a usable length (chunked, close-delimited, too large) the body is left empty
 /// and the bytes stay in the caller's buffer, since their end cannot be known here.
+/// Parses the answer at the front of `buf` to a request sent: `Ok(None)` until it is
+/// complete, then what it means and how many bytes it took. A head that `opens` (a 101, a
+/// proxy's 2xx) ends the answer, the bytes after it being the new protocol's, and becomes
+/// `open(head)`; any other head is a refusal, waited for with its body (see
+/// [`with_body`]) and passed to `refused`.
+pub(crate) fn parse_answer<T>(
+    buf: &[u8],
+    limits: &Limits,
+    opens: impl FnOnce(StatusCode) -> bool,
+    open: impl FnOnce(Response<()>) -> Result<T, ResponseError>,
+    refused: impl FnOnce(Response<Vec<u8>>) -> T,
+) -> Result<Option<(T, usize)>, ResponseError> {
+    let Some((head, head_len)) = parse_response(buf, limits)? else {
+        return Ok(None);
+    };
+    if opens(head.status()) {
+        return open(head).map(|outcome| Some((outcome, head_len)));
+    }
+    Ok(with_body(head, &buf[head_len..], limits.max_body)
+        .map(|(response, body_len)| (refused(response), head_len + body_len)))
+}
+
 pub(crate) fn with_body(
     head: Response<()>,
     rest: &[u8],
