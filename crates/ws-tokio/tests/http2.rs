@@ -157,6 +157,27 @@ async fn websockets_share_one_http2_connection() {
 }
 
 #[tokio::test]
+async fn an_extended_connect_for_another_protocol_gets_501() {
+    timeout(LIMIT, async {
+        let addr = h2_server().await;
+        let mut sender = h2_client(addr).await;
+        let upgrade = ConnectOptions::new(&format!("ws://{addr}/echo"))
+            .unwrap()
+            .extended_connect()
+            .unwrap();
+        let (parts, ()) = upgrade.request().clone().into_parts();
+        let mut request = hyper::Request::from_parts(parts, Empty::new());
+        request
+            .extensions_mut()
+            .insert(Protocol::from_static("webtransport"));
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), http::StatusCode::NOT_IMPLEMENTED);
+    })
+    .await
+    .expect("within the limit");
+}
+
+#[tokio::test]
 async fn a_refused_extended_connect_is_rejected_with_its_status() {
     timeout(LIMIT, async {
         let addr = h2_server().await;
