@@ -12,6 +12,7 @@ use std::process::Command;
 
 use crate::python::python_venv;
 use crate::server::{self, free_port};
+use crate::system;
 use crate::{Result, cargo, project_root, run_step, target_dir};
 
 pub(crate) fn run() -> Result {
@@ -67,32 +68,8 @@ fn ws_serve(addr: &str, tls: &[&std::ffi::OsStr]) -> Command {
 
 /// The browser: `CHROMIUM`, or Chromium on the PATH, or Debian's package installed now.
 fn chromium() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return Ok(PathBuf::from(path));
+    match std::env::var_os("CHROMIUM") {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => system::program("chromium", "chromium"),
     }
-    if let Some(path) = on_path("chromium") {
-        return Ok(path);
-    }
-    eprintln!("browser: chromium not found; installing Debian's package");
-    let install = || {
-        let mut apt = Command::new("apt-get");
-        apt.args(["install", "--yes", "--quiet", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        run_step(apt)
-    };
-    if install().is_err() {
-        // A fresh machine's package lists may be missing or stale.
-        let mut update = Command::new("apt-get");
-        update.args(["update", "--quiet"]);
-        run_step(update)?;
-        install()?;
-    }
-    on_path("chromium").ok_or_else(|| "chromium is still not on the PATH".into())
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
 }

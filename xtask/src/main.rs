@@ -10,6 +10,7 @@ mod fuzz;
 mod interop;
 mod python;
 mod server;
+mod system;
 
 use std::{
     path::{Path, PathBuf},
