@@ -35,6 +35,9 @@ pub(crate) struct LimitArgs {
     /// Largest frame payload accepted (bytes; K, M, G suffixes).
     #[arg(long, value_name = "BYTES", value_parser = parse_size, default_value = "16M")]
     pub(crate) max_frame_size: u64,
+    /// How long the opening handshake may take, TLS included (seconds).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub(crate) handshake_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,7 @@ mod serve;
 mod tls;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use ws_tokio::Config;
@@ -49,6 +50,7 @@ fn endpoint_config(limits: &LimitArgs, compression: bool) -> Config {
     let mut config = Config::default();
     config.max_message_size = limits.max_message_size;
     config.max_frame_payload = limits.max_frame_size;
+    config.handshake_timeout = Some(Duration::from_secs_f64(limits.handshake_timeout));
     if !compression {
         config.extensions = ws_extensions::Extensions::new();
     }

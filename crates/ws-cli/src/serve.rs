@@ -12,8 +12,9 @@ use http::header::SEC_WEBSOCKET_EXTENSIONS;
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::{self, error::RecvError};
+use ws_tokio::tls::TlsAcceptor;
 use ws_tokio::{Answer, CloseCode, CloseFrame, Config, Message, PreparedMessage, WebSocket};
 
 use crate::cli::ServeArgs;
@@ -78,29 +79,8 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         // Replies are already batched into one write per input batch; Nagle only delays.
         let _ = tcp.set_nodelay(true);
         let server = server.clone();
-        match &tls {
-            None => tokio::spawn(async move {
-                if is_http2_preface(&tcp).await {
-                    server.serve_http2(tcp, peer).await;
-                } else {
-                    server.handle(tcp, peer).await;
-                }
-            }),
-            Some(tls) => {
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls.accept(tcp).await {
-                        Ok(stream) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
-                            server.serve_http2(stream, peer).await;
-                        }
-                        Ok(stream) => server.handle(stream, peer).await,
-                        Err(error) => {
-                            server.log(format_args!("{peer} TLS handshake failed: {error}"))
-                        }
-                    }
-                })
-            }
-        };
+        let tls = tls.clone();
+        tokio::spawn(async move { server.route(tcp, peer, tls).await });
     }
 }
 
@@ -132,6 +112,30 @@ impl Server {
     fn log(&self, line: std::fmt::Arguments<'_>) {
         if !self.quiet {
             eprintln!("{line}");
+        }
+    }
+
+    /// Sends an accepted connection to the HTTP/1.1 or the HTTP/2 server: by ALPN after
+    /// TLS, by the connection preface without. Both steps before a handshake starts are
+    /// bounded by `Config::handshake_timeout` too, so a client that connects and stays
+    /// silent does not hold a task for ever.
+    async fn route(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, tls: Option<TlsAcceptor>) {
+        let limit = self.config.handshake_timeout.unwrap_or(Duration::MAX);
+        let Some(tls) = tls else {
+            match tokio::time::timeout(limit, is_http2_preface(&tcp)).await {
+                Ok(true) => self.serve_http2(tcp, peer).await,
+                Ok(false) => self.handle(tcp, peer).await,
+                Err(_) => self.log(format_args!("{peer} sent nothing: handshake timed out")),
+            }
+            return;
+        };
+        match tokio::time::timeout(limit, tls.accept(tcp)).await {
+            Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                self.serve_http2(stream, peer).await;
+            }
+            Ok(Ok(stream)) => self.handle(stream, peer).await,
+            Ok(Err(error)) => self.log(format_args!("{peer} TLS handshake failed: {error}")),
+            Err(_) => self.log(format_args!("{peer} TLS handshake timed out")),
         }
     }
 
@@ -263,7 +267,7 @@ impl Server {
 /// so that either server still reads them. One peek, which waits for the first data only:
 /// the preface comes in one segment in practice, and a client whose first segment is
 /// shorter is answered as HTTP/1.1 (waiting for more here could be made to spin).
-async fn is_http2_preface(tcp: &tokio::net::TcpStream) -> bool {
+async fn is_http2_preface(tcp: &TcpStream) -> bool {
     let mut start = [0; 4];
     matches!(tcp.peek(&mut start).await, Ok(4) if &start == b"PRI ")
 }

@@ -392,3 +392,29 @@ fn http2_refusals_are_clear() {
         "{finished:?}"
     );
 }
+
+#[test]
+fn a_silent_client_is_dropped_after_the_handshake_timeout() {
+    let certificate = Certificate::generate("silent");
+    for tls in [false, true] {
+        let mut flags = vec!["--handshake-timeout", "0.3"];
+        if tls {
+            flags.extend(["--cert", &certificate.cert, "--key", &certificate.key]);
+        }
+        let server = Server::start(&flags);
+        let addr = server.url("ws");
+        let addr = addr.trim_start_matches("ws://").trim_end_matches('/');
+        // Connects, says nothing (not even a TLS hello): the server hangs up on its own.
+        let mut silent = TcpStream::connect(addr).unwrap();
+        silent.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut buf = [0; 16];
+        let read = silent.read(&mut buf);
+        assert!(matches!(read, Ok(0)), "tls={tls}: {read:?}");
+        let logged = if tls {
+            "TLS handshake timed out"
+        } else {
+            "sent nothing: handshake timed out"
+        };
+        server.wait_log(logged);
+    }
+}
