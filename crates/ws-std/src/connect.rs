@@ -146,10 +146,10 @@ impl ConnectOptions {
     /// URL's user name as the user id (a password is refused: SOCKS4 has none).
     ///
     /// An `https://` URL (port 443 by default) is the same `CONNECT` inside TLS with the
-    /// proxy, its certificate checked against the proxy's host with the
-    /// `tls_config` that also serves `wss://` (with the
-    /// `rustls` feature; [`Error::TlsNotEnabled`] without). For `wss://` the server's TLS
-    /// then runs inside the proxy's: the proxy sees neither.
+    /// proxy, its certificate checked against the proxy's host with the `tls_config` that
+    /// also serves `wss://` (with the `rustls` feature; [`Error::TlsNotEnabled`] without).
+    /// For `wss://` the server's TLS then runs inside the proxy's: the proxy sees neither
+    /// the request nor the frames.
     ///
     /// # Errors
     /// [`Error::UnsupportedProxy`] for a URL that is none of these, [`Error::Url`] for one
