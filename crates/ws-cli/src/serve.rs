@@ -190,9 +190,10 @@ impl Server {
         self.log(format_args!("{peer} {end}"));
     }
 
-    /// A TLS connection that chose HTTP/2 (ALPN `h2`): each extended CONNECT on it (RFC
-    /// 8441) is a WebSocket on a stream of its own; any other request gets a short page,
-    /// so that a browser can load one and then open its WebSockets on the same connection.
+    /// An HTTP/2 connection (ALPN `h2` after TLS, or the preface without): each extended
+    /// CONNECT on it (RFC 8441) is a WebSocket on a stream of its own; any other request
+    /// gets a short page, so that a browser can load one and then open its WebSockets on
+    /// the same connection.
     async fn serve_http2<S>(self: Arc<Self>, io: S, peer: SocketAddr)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
