@@ -1,8 +1,11 @@
-//! A server endpoint fed arbitrary bytes after a valid handshake.
+//! An open endpoint, server or client, fed arbitrary bytes.
 //!
-//! The first input byte picks a configuration (small limits, streaming receive, whether
-//! the request offers permessage-deflate, the server's deflate options) and a piece length; the rest is fed in pieces, interleaved with draining events, echoing
-//! messages (so sending under backpressure is exercised), partial writes and timeouts.
+//! The first input byte picks the role and a configuration (small limits, streaming
+//! receive, whether permessage-deflate is negotiated, its options), the second a piece
+//! length; the rest is fed in pieces, interleaved with draining events, echoing messages
+//! (so sending under backpressure is exercised; a client masks and compresses), partial
+//! writes and timeouts. A server opens from a valid request; a client from a valid
+//! extended CONNECT answer (`Endpoint::client_upgraded`), which needs no random key.
 //! Checks: no panic, and the endpoint always ends in a defined state: after end of stream
 //! and the timers, it is `Closed`, its `Closed` event was the last one, and it asks for the
 //! transport to be closed.
@@ -11,9 +14,12 @@
 
 use std::time::{Duration, Instant};
 
+use http::HeaderValue;
+use http::header::SEC_WEBSOCKET_EXTENSIONS;
 use libfuzzer_sys::fuzz_target;
 use ws_endpoint::{CloseCode, Config, Endpoint, Event, ReadyState};
 use ws_extensions::{DeflateParams, Extensions, PerMessageDeflate};
+use ws_handshake::ClientBuilder;
 
 const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -45,10 +51,11 @@ fuzz_target!(|data: &[u8]| {
         config.idle_timeout = Some(Duration::from_secs(5));
     }
     let echo = config_byte & 8 != 0;
-    // Deflate negotiated in most runs; the server's options vary (context takeover off,
-    // compress everything, small window) so both codec paths get exercised.
+    // Deflate negotiated in most runs; the options vary (context takeover off, compress
+    // everything, small window) so both codec paths get exercised.
     let deflate = config_byte & 0x10 == 0;
-    if config_byte & 0x20 != 0 {
+    let small_window = config_byte & 0x20 != 0;
+    if small_window {
         config.extensions = Extensions::new().with(
             PerMessageDeflate::with_params(DeflateParams {
                 server_no_context_takeover: true,
@@ -64,8 +71,13 @@ fuzz_target!(|data: &[u8]| {
 
     let start = Instant::now();
     let mut now = start;
-    let mut server = Endpoint::server(config, now);
-    server.receive(if deflate { REQUEST_DEFLATE } else { REQUEST }, now);
+    let mut server = if config_byte & 0x40 == 0 {
+        let mut server = Endpoint::server(config, now);
+        server.receive(if deflate { REQUEST_DEFLATE } else { REQUEST }, now);
+        server
+    } else {
+        open_client(config, deflate, small_window, now)
+    };
     assert_eq!(server.ready_state(), ReadyState::Open);
 
     let mut closed = false;
@@ -119,3 +131,23 @@ fuzz_target!(|data: &[u8]| {
     assert!(server.should_close_transport());
     assert!(!server.wants_read());
 });
+
+/// A client endpoint opened by a server's answer to its extended CONNECT: with
+/// permessage-deflate as its configuration offers it when `deflate`.
+fn open_client(config: Config, deflate: bool, small_window: bool, now: Instant) -> Endpoint {
+    let builder = ClientBuilder::new("ws://example.com/chat".parse().expect("a valid URI"));
+    let connect = Endpoint::extended_connect(&config, builder).expect("a valid request");
+    let mut response = http::Response::new(());
+    if deflate {
+        let answer = if small_window {
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=9"
+        } else {
+            "permessage-deflate"
+        };
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_static(answer));
+    }
+    Endpoint::client_upgraded(config, &connect, response, now).expect("a valid answer")
+}
