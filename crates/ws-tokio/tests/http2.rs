@@ -197,3 +197,27 @@ async fn a_refused_extended_connect_is_rejected_with_its_status() {
     .await
     .expect("within the limit");
 }
+
+#[test]
+fn an_answer_choosing_what_was_not_offered_fails_the_connection() {
+    let upgrade = ConnectOptions::new("wss://chat.example/")
+        .unwrap()
+        .protocol("chat")
+        .extended_connect()
+        .unwrap();
+    assert_eq!(upgrade.request().method(), http::Method::CONNECT);
+    assert_eq!(upgrade.request().uri(), "https://chat.example/");
+    let mut response = http::Response::new(());
+    response.headers_mut().insert(
+        "sec-websocket-protocol",
+        http::HeaderValue::from_static("other"),
+    );
+    let (client, _server) = tokio::io::duplex(64);
+    match upgrade.into_websocket(response, client) {
+        Err(Error::Connection { error, close_code }) => {
+            assert!(error.to_string().contains("other"), "{error}");
+            assert_eq!(close_code, ws_tokio::CloseCode::ABNORMAL);
+        }
+        other => panic!("{other:?}"),
+    }
+}
