@@ -244,3 +244,16 @@ fn a_silent_proxy_times_out() {
     assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
+
+/// Without TLS support an `https://` proxy is refused before anything is connected (port
+/// 1 has no listener): the request is not sent in the clear instead.
+#[cfg(not(feature = "rustls"))]
+#[test]
+fn an_https_proxy_needs_the_rustls_feature() {
+    let refused = ConnectOptions::new("ws://a.example/")
+        .unwrap()
+        .proxy("https://127.0.0.1:1")
+        .unwrap()
+        .connect();
+    assert!(matches!(refused, Err(Error::TlsNotEnabled)), "{refused:?}");
+}

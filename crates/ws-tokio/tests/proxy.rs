@@ -260,3 +260,12 @@ async fn a_silent_proxy_is_bounded_by_the_handshake_timeout() {
         "{error:?}"
     );
 }
+
+/// Without TLS support an `https://` proxy is refused before anything is connected (port
+/// 1 has no listener): the request is not sent in the clear instead.
+#[cfg(not(feature = "rustls"))]
+#[tokio::test]
+async fn an_https_proxy_needs_the_rustls_feature() {
+    let refused = through("ws://a.example/", "https://127.0.0.1:1").await;
+    assert!(matches!(refused, Err(Error::TlsNotEnabled)), "{refused:?}");
+}
