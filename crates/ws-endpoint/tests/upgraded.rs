@@ -19,13 +19,7 @@ fn opens_from_a_parsed_request_and_leaves_the_response_to_the_caller() {
         panic!("not an upgrade");
     };
 
-    let (mut server, response) = Endpoint::server_upgraded(
-        Config::default(),
-        request,
-        |accept| accept.select_protocol(&["chat"]),
-        now,
-    )
-    .unwrap();
+    let (mut server, response) = accept_chat(request, now);
     assert_eq!(response.status(), 101);
     assert_eq!(server.ready_state(), ReadyState::Open);
     assert_eq!(server.protocol(), Some("chat"));
@@ -77,13 +71,7 @@ fn extended_connect_opens_both_ends_with_deflate_and_a_subprotocol() {
 
     let request =
         UpgradeRequest::from_extended_connect(received(connect.request()), "websocket").unwrap();
-    let (mut server, response) = Endpoint::server_upgraded(
-        Config::default(),
-        request,
-        |accept| accept.select_protocol(&["chat"]),
-        now,
-    )
-    .unwrap();
+    let (mut server, response) = accept_chat(request, now);
     assert_eq!(response.status(), 200);
     assert_eq!(server.transmit_len(), 0);
     assert!(matches!(server.poll_event(), Some(Event::Open(_))));
@@ -144,4 +132,15 @@ fn extended_connect_refusals_and_bad_answers_are_typed() {
         ),
         Err(ClientUpgradeError::Failed(ConnectionError::Negotiation(_)))
     ));
+}
+
+/// The server's side for a request parsed elsewhere: opened, choosing `chat`.
+fn accept_chat(request: UpgradeRequest, now: Instant) -> (Endpoint, http::Response<()>) {
+    Endpoint::server_upgraded(
+        Config::default(),
+        request,
+        |accept| accept.select_protocol(&["chat"]),
+        now,
+    )
+    .unwrap()
 }
