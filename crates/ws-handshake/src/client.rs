@@ -5,6 +5,7 @@ use http::header::{
     SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
     UPGRADE,
 };
+use http::uri::Scheme;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 
 use crate::error::{ResponseError, UsageError};
@@ -136,13 +137,14 @@ impl ClientBuilder {
     pub fn build_extended_connect(self) -> Result<ExtendedConnect, UsageError> {
         let (mut parts, offers, origin) = self.into_offers()?;
         let scheme = match parts.uri.scheme_str() {
-            Some("wss") => "https",
-            Some("ws") => "http",
+            Some("wss") => Scheme::HTTPS,
+            Some("ws") => Scheme::HTTP,
             Some(other) => return Err(UsageError::UnsupportedScheme(other.to_owned())),
             None => return Err(UsageError::MissingHost),
         };
         let mut uri = parts.uri.into_parts();
-        uri.scheme = Some(scheme.parse().map_err(|_| UsageError::MissingHost)?);
+        uri.scheme = Some(scheme);
+        // Only a URI without an authority fails here: an absolute one has it.
         parts.uri = Uri::from_parts(uri).map_err(|_| UsageError::MissingHost)?;
         if parts.uri.host().is_none_or(str::is_empty) {
             return Err(UsageError::MissingHost);
