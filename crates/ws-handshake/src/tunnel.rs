@@ -96,9 +96,10 @@ impl Tunnel {
     /// A tunnel to the host and port of `target` (`ws://`, `wss://`, `http://` or
     /// `https://`; the port defaults by scheme) through the proxy at `proxy`: `http://`,
     /// `https://` (the caller runs TLS with the proxy first), `socks5://`, `socks5h://`,
-    /// `socks4://` or `socks4a://`, the kinds [`ProxyKind::of`] knows. Credentials in the proxy URI's userinfo are sent as each kind sends them
-    /// (`Proxy-Authorization: Basic`; SOCKS5 username and password; the SOCKS4 user id).
-    /// `limits` bound an HTTP proxy's answer.
+    /// `socks4://` or `socks4a://`, the kinds [`ProxyKind::of`] knows. Credentials in the
+    /// proxy URI's userinfo are sent as each kind sends them (`Proxy-Authorization:
+    /// Basic`; SOCKS5 username and password; the SOCKS4 user id). `limits` bound an HTTP
+    /// proxy's answer.
     ///
     /// # Errors
     /// [`UsageError::UnsupportedProxyScheme`] for any other proxy scheme, and the errors
