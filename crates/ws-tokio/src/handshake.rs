@@ -194,8 +194,9 @@ pub fn upgrade(
 /// # -> Result<(), ws_tokio::Error> {
 /// use ws_tokio::{Answer, Config};
 ///
+/// let config = Config::default();
 /// let (response, upgrading) =
-///     ws_tokio::upgrade_extended_connect(request, protocol, Config::default(), Answer::accept())?;
+///     ws_tokio::upgrade_extended_connect(request, protocol, config, Answer::accept())?;
 /// // The HTTP/2 server sends `response` (200) and hands over the stream:
 /// let mut ws = upgrading.into_websocket(stream);
 /// # Ok(()) }
