@@ -418,3 +418,39 @@ fn a_silent_client_is_dropped_after_the_handshake_timeout() {
         server.wait_log(logged);
     }
 }
+
+#[test]
+fn http2_to_a_tls_server_that_does_not_negotiate_it_says_so() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio_rustls::rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+    // A TLS server without ALPN, as an HTTP/1.1-only server is.
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = PrivatePkcs8KeyDer::from(generated.signing_key.serialize_der());
+    let config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![generated.cert.der().clone()],
+            PrivateKeyDer::Pkcs8(key),
+        )
+        .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("wss://{}/", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let connection = ServerConnection::new(Arc::new(config)).unwrap();
+        // The handshake completes in this read; then the client gives up and closes.
+        let _ = StreamOwned::new(connection, tcp).read(&mut [0; 1]);
+    });
+    let finished = run(&["connect", "--http2", "--insecure", &url], "");
+    server.join().unwrap();
+    assert_eq!(finished.code(), Some(1), "{finished:?}");
+    assert!(
+        finished
+            .stderr
+            .contains("127.0.0.1 did not agree to HTTP/2 (ALPN chose none)"),
+        "{finished:?}"
+    );
+}
