@@ -12,6 +12,14 @@ use crate::wire::encode_response;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UsageError {
+    /// A URL does not parse; `url` is shown without its credentials.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given, with any `user:password@` replaced by `***@`.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// The URI's scheme is not `ws` or `wss` (RFC 6455 §3).
     #[error("URI scheme must be ws or wss, not {0:?}")]
     UnsupportedScheme(String),

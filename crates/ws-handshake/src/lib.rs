@@ -62,7 +62,8 @@
 //! proxy the environment names (`https_proxy`, `no_proxy`...) for a URL; a [`Tunnel`]
 //! opens the way through it, one sans-IO exchange for every kind of proxy
 //! ([`ProxyKind`]: HTTP `CONNECT` in the clear or inside TLS, SOCKS5, SOCKS4), so that one
-//! I/O loop serves them all.
+//! I/O loop serves them all. [`ClientSettings`] keeps all of these choices for one client
+//! (URL, subprotocols, headers, proxy, redirect limit) for an adapter to build on.
 
 #![forbid(unsafe_code)]
 
@@ -75,6 +76,7 @@ mod proxy;
 pub mod proxy_env;
 pub mod redirect;
 mod server;
+mod settings;
 pub mod socks;
 mod tunnel;
 mod wire;
@@ -85,5 +87,6 @@ pub use error::{RequestError, ResponseError, UsageError};
 pub use key::accept_key;
 pub use proxy::{ProxyConnect, ProxyKind, ProxyOutcome};
 pub use server::{Accept, Incoming, UpgradeRequest};
+pub use settings::{ClientSettings, host_port};
 pub use tunnel::{Tunnel, TunnelError, TunnelStep};
 pub use wire::{Limits, encode_response};

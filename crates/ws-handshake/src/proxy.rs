@@ -78,7 +78,7 @@ pub enum ProxyKind {
 
 impl ProxyKind {
     /// The kind `proxy`'s scheme names, or `None` for one no client here supports
-    /// (`https://`, `ftp://`...).
+    /// (`ftp://`, `socks5s://`...).
     pub fn of(proxy: &Uri) -> Option<ProxyKind> {
         match proxy.scheme_str() {
             Some("http") => Some(ProxyKind::Http),

@@ -6,11 +6,10 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use http::Uri;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use ws_endpoint::Config;
-use ws_handshake::ProxyKind;
-use ws_handshake::proxy_env::without_credentials;
-use ws_handshake::redirect::{RedirectError, Redirects};
+use ws_handshake::redirect::RedirectError;
+use ws_handshake::{ClientSettings, host_port};
 
 use crate::proxy::{self, ProxyStream, TlsSettings};
 use crate::{ClientStream, Error, WebSocket, client};
@@ -46,7 +45,9 @@ pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Err
 /// ```
 ///
 /// Credentials in the URL (`ws://user:password@host/`, percent-encoded) are sent as
-/// `Authorization: Basic`, unless an `Authorization` header is given.
+/// `Authorization: Basic`, unless an `Authorization` header is given. The settings that
+/// do not depend on the transport are a [`ClientSettings`], shared with ws-tokio: its
+/// methods give the full rules.
 ///
 /// # Timeouts
 ///
@@ -59,13 +60,8 @@ pub fn connect(url: &str, config: Config) -> Result<WebSocket<ClientStream>, Err
 #[derive(Debug)]
 #[must_use]
 pub struct ConnectOptions {
-    uri: Uri,
-    protocols: Vec<String>,
-    headers: HeaderMap,
+    settings: ClientSettings,
     config: Config,
-    proxy: Option<Uri>,
-    proxy_from_env: bool,
-    max_redirects: usize,
     connect_timeout: Option<Duration>,
     #[cfg(feature = "rustls")]
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -75,29 +71,13 @@ impl ConnectOptions {
     /// Options for connecting to `url` (`ws://` or `wss://`, with a host).
     ///
     /// # Errors
-    /// [`Error::Url`] when `url` does not parse, is not `ws://` or `wss://`, or names no
-    /// host.
+    /// [`Error::Usage`] when `url` does not parse ([`UsageError::InvalidUrl`](ws_handshake::UsageError::InvalidUrl)), is not
+    /// `ws://` or `wss://` ([`UsageError::UnsupportedScheme`](ws_handshake::UsageError::UnsupportedScheme)) or names no host
+    /// ([`UsageError::MissingHost`](ws_handshake::UsageError::MissingHost)). Checked here, before anything is connected.
     pub fn new(url: &str) -> Result<ConnectOptions, Error> {
-        // Error messages leave out the URL's credentials (`ws://user:password@host/`).
-        let shown = || without_credentials(url).into_owned();
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
-        if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
-            return Err(Error::Url(format!(
-                "{}: not a ws:// or wss:// URL",
-                shown()
-            )));
-        }
-        host_port(&uri, 0)?;
         Ok(ConnectOptions {
-            uri,
-            protocols: Vec::new(),
-            headers: HeaderMap::new(),
+            settings: ClientSettings::new(url)?,
             config: Config::default(),
-            proxy: None,
-            proxy_from_env: false,
-            max_redirects: 0,
             connect_timeout: Some(CONNECT_TIMEOUT),
             #[cfg(feature = "rustls")]
             tls: None,
@@ -106,13 +86,13 @@ impl ConnectOptions {
 
     /// Offers a subprotocol (several calls: in order of preference).
     pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
-        self.protocols.push(name.into());
+        self.settings.add_protocol(name);
         self
     }
 
     /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
-        self.headers.append(name, value);
+        self.settings.add_header(name, value);
         self
     }
 
@@ -124,11 +104,12 @@ impl ConnectOptions {
         self
     }
 
-    /// Connects through the HTTP proxy at `url` (`http://host:port`; the port defaults
-    /// to 80): a `CONNECT` request opens a tunnel to the server, then TLS (for `wss://`)
-    /// and the WebSocket handshake run through it. Credentials in the URL
-    /// (`http://user:password@host:port`, percent-encoded) are sent as
-    /// `Proxy-Authorization: Basic`.
+    /// Connects through the proxy at `url`: `http://host:port` (the port defaults to 80)
+    /// or `https://` for an HTTP `CONNECT` tunnel, `socks5://`/`socks5h://` for SOCKS5,
+    /// `socks4://`/`socks4a://` for SOCKS4 (the rules: [`ClientSettings::set_proxy`]).
+    /// TLS (for `wss://`) and the WebSocket handshake then run through the tunnel.
+    /// Credentials in the URL (`http://user:password@host:port`, percent-encoded) go to
+    /// the proxy.
     ///
     /// A proxy that refuses the tunnel is [`Error::Proxy`]: for an HTTP proxy
     /// [`TunnelError::Refused`](crate::TunnelError::Refused), carrying its response, and
@@ -137,40 +118,30 @@ impl ConnectOptions {
     /// within `Config::handshake_timeout` is [`Error::Io`] with
     /// [`io::ErrorKind::TimedOut`].
     ///
-    /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
-    /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
-    /// resolved by the proxy, the URL's credentials offered as username and password
-    /// (RFC 1929), all within the same timeout; a refusal is [`Error::Proxy`] too
-    /// ([`TunnelError::Socks`](crate::TunnelError::Socks)). A `socks4://` or `socks4a://`
-    /// URL names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the
-    /// URL's user name as the user id (a password is refused: SOCKS4 has none).
-    ///
-    /// An `https://` URL (port 443 by default) is the same `CONNECT` inside TLS with the
-    /// proxy, its certificate checked against the proxy's host with the `tls_config` that
-    /// also serves `wss://` (with the `rustls` feature; [`Error::TlsNotEnabled`] without).
-    /// For `wss://` the server's TLS then runs inside the proxy's: the proxy sees neither
-    /// the request nor the frames.
+    /// An `https://` proxy's certificate is checked against the proxy's host with the
+    /// `tls_config` that also serves `wss://` (with the `rustls` feature;
+    /// [`Error::TlsNotEnabled`] without). For `wss://` the server's TLS then runs inside
+    /// the proxy's: the proxy sees neither the request nor the frames.
     ///
     /// # Errors
-    /// [`Error::UnsupportedProxy`] for a URL that is none of these, [`Error::Url`] for one
-    /// that does not parse.
+    /// [`Error::Usage`] for a URL that does not parse or names another kind of proxy.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
-        self.proxy = Some(parse_proxy(url)?);
+        self.settings.set_proxy(url)?;
         Ok(self)
     }
 
     /// Connects through the proxy the environment names, as curl does: `https_proxy` for
-    /// `wss://`, `http_proxy` for `ws://` (each lowercase first, then uppercase), else
-    /// `all_proxy`; directly to hosts that `no_proxy` lists and to loopback hosts (the
-    /// rules: [`ws_handshake::proxy_env::proxy_for`]). Decided for each connection, so a
+    /// `wss://`, `http_proxy` for `ws://`, else `all_proxy`; directly to hosts that
+    /// `no_proxy` lists and to loopback hosts (the rules:
+    /// [`ws_handshake::proxy_env::proxy_for`]). Decided for each connection, so a
     /// redirect to another host is judged again. A proxy given with
     /// [`proxy`](ConnectOptions::proxy) takes precedence.
     ///
-    /// The variables are read when connecting. One that names no supported proxy (see
-    /// [`proxy`](ConnectOptions::proxy)) makes [`connect`](ConnectOptions::connect) fail
-    /// with [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
+    /// The variables are read when connecting. One that names no usable proxy makes
+    /// [`connect`](ConnectOptions::connect) fail with [`Error::Usage`] rather than bypass
+    /// it.
     pub fn proxy_from_env(mut self) -> ConnectOptions {
-        self.proxy_from_env = true;
+        self.settings.use_proxy_from_env();
         self
     }
 
@@ -184,7 +155,7 @@ impl ConnectOptions {
     /// [`new`](ConnectOptions::new), never to another one a redirect leads to. Each
     /// redirect opens a new connection (through the proxy, if one is set).
     pub fn follow_redirects(mut self, max: usize) -> ConnectOptions {
-        self.max_redirects = max;
+        self.settings.set_max_redirects(max);
         self
     }
 
@@ -215,12 +186,12 @@ impl ConnectOptions {
     /// [`Error::Rejected`] when the server answers with another status than 101 (and it
     /// is no redirect to follow), [`Error::TooManyRedirects`], [`Error::InvalidRedirect`],
     /// [`Error::Connection`] for an invalid answer or the handshake timeout,
-    /// [`Error::Request`] when the request cannot be built.
+    /// [`Error::Usage`] when the request cannot be built.
     pub fn connect(self) -> Result<WebSocket<ClientStream>, Error> {
-        let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
+        let mut redirects = self.settings.redirects();
         loop {
             let stream = self.open(redirects.uri())?;
-            let request = redirects.request(&self.protocols, &self.headers);
+            let request = self.settings.request(&redirects);
             let response = match client(stream, request, self.config.clone()) {
                 Err(Error::Rejected(response)) => response,
                 result => return result,
@@ -294,38 +265,9 @@ impl ConnectOptions {
 
     /// The proxy to reach `uri` through: the one given, else the environment's if asked.
     fn proxy_for(&self, uri: &Uri) -> Result<Option<Uri>, Error> {
-        if self.proxy.is_some() || !self.proxy_from_env {
-            return Ok(self.proxy.clone());
-        }
-        let from_env = ws_handshake::proxy_env::proxy_for(uri, |name| std::env::var(name).ok());
-        from_env.as_deref().map(parse_proxy).transpose()
+        let var = |name: &str| std::env::var(name).ok();
+        Ok(self.settings.proxy_for(uri, var)?)
     }
-}
-
-/// An `http[s]://`, `socks5[h]://` or `socks4[a]://` proxy URL. Errors do not repeat its
-/// credentials.
-fn parse_proxy(url: &str) -> Result<Uri, Error> {
-    let shown = || without_credentials(url).into_owned();
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| Error::Url(format!("{}: {e}", shown())))?;
-    if ProxyKind::of(&uri).is_none() {
-        return Err(Error::UnsupportedProxy(shown()));
-    }
-    Ok(uri)
-}
-
-/// The host to resolve (an IPv6 literal without its brackets) and the port of `uri`,
-/// `default_port` if it names none.
-pub(crate) fn host_port(uri: &Uri, default_port: u16) -> Result<(String, u16), Error> {
-    let host = uri.host().filter(|host| !host.is_empty()).ok_or_else(|| {
-        Error::Url(format!(
-            "{}: no host",
-            without_credentials(&uri.to_string())
-        ))
-    })?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Ok((host.to_owned(), uri.port_u16().unwrap_or(default_port)))
 }
 
 /// A TCP connection to `host:port`, each address tried for at most `timeout`.

@@ -10,18 +10,15 @@ pub enum Error {
     /// TLS errors such as an untrusted certificate).
     #[error("transport: {0}")]
     Io(#[from] std::io::Error),
-    /// The URL given to [`connect`](crate::connect) or
-    /// [`ConnectOptions`](crate::ConnectOptions) is not a `ws://` or `wss://` URL with a
-    /// host, or the proxy URL does not parse.
-    #[error("invalid URL: {0}")]
-    Url(String),
     /// (Client) a `wss://` URL or an `https://` proxy, but the crate was built without the
     /// `rustls` feature.
     #[error("wss:// and https:// proxies need the `rustls` feature")]
     TlsNotEnabled,
-    /// The client's upgrade request could not be built (e.g. a bad header value).
-    #[error("invalid upgrade request: {0}")]
-    Request(#[from] ws_handshake::UsageError),
+    /// (Client) the request cannot be built: a URL that does not parse, not `ws://` or
+    /// `wss://`, no host, a bad subprotocol name or header value, a proxy URL of an
+    /// unsupported kind.
+    #[error("request: {0}")]
+    Usage(#[from] ws_handshake::UsageError),
     /// (Client) the server answered the upgrade with this non-101 response (a redirect not
     /// followed, a 401, a 403): the whole response, body included when it had a length.
     #[error("the server refused the upgrade with status {}", .0.status())]
@@ -30,12 +27,6 @@ pub enum Error {
     /// whole; a SOCKS proxy's refusal), broke its protocol, or closed the connection.
     #[error(transparent)]
     Proxy(#[from] ws_handshake::TunnelError),
-    /// (Client) the proxy URL is not `http://`, `https://`, `socks5://`, `socks5h://`,
-    /// `socks4://` or `socks4a://`.
-    #[error(
-        "unsupported proxy URL {0:?}: only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
-    )]
-    UnsupportedProxy(String),
     /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
     /// allowed `max` redirects and the server sent one more: that redirect response.
     #[error("more than {max} redirects")]

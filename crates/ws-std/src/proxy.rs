@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use http::Uri;
 use ws_endpoint::Config;
-use ws_handshake::{Tunnel, TunnelError, TunnelStep};
+use ws_handshake::{Tunnel, TunnelError, TunnelStep, host_port};
 
 use crate::Error;
-use crate::connect::{host_port, tcp_connect};
+use crate::connect::tcp_connect;
 use crate::socket::is_timeout;
 
 /// How much each read of the proxy's answer asks for.

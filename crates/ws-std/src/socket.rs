@@ -144,7 +144,7 @@ where
 /// [`Error::Rejected`] when the server answers with another status than 101 (no redirect
 /// is followed: that is [`ConnectOptions`](crate::ConnectOptions)' job),
 /// [`Error::Connection`] for an invalid answer or the handshake timeout, [`Error::Io`]
-/// when the transport fails, [`Error::Request`] when the request cannot be built.
+/// when the transport fails, [`Error::Usage`] when the request cannot be built.
 pub fn client<S: Transport>(
     stream: S,
     request: ClientBuilder,

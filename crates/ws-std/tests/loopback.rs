@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ws_endpoint::{CloseCode, Config};
-use ws_handshake::ClientBuilder;
+use ws_handshake::{ClientBuilder, UsageError};
 use ws_std::{Decision, Error, Message};
 
 mod support;
@@ -198,18 +198,24 @@ fn heartbeat_closes_a_silent_peer() {
 
 #[test]
 fn connect_refuses_unusable_urls() {
-    for url in ["http://127.0.0.1:1/", "ws:///path", "not a url"] {
+    let refused = ws_std::connect("http://127.0.0.1:1/", Config::default());
+    assert!(
+        matches!(&refused, Err(Error::Usage(UsageError::UnsupportedScheme(s))) if s == "http"),
+        "{refused:?}"
+    );
+    for url in ["ws:///path", "not a url"] {
         let refused = ws_std::connect(url, Config::default());
-        assert!(matches!(&refused, Err(Error::Url(_))), "{url}: {refused:?}");
+        let Err(Error::Usage(UsageError::InvalidUrl { url: shown, .. })) = &refused else {
+            panic!("{url}: {refused:?}");
+        };
+        assert_eq!(shown, url);
     }
-    // The message names the URL without its password.
-    let refused = ws_std::connect("http://me:secret@127.0.0.1:1/", Config::default());
-    match refused {
-        Err(Error::Url(message)) => {
-            assert!(message.starts_with("http://***@127.0.0.1:1/"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
+    // The error names the URL without its password.
+    let refused = ws_std::connect("ws://me:secret@not a url/", Config::default());
+    let Err(Error::Usage(UsageError::InvalidUrl { url, .. })) = &refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(url, "ws://***@not a url/");
     // Refused before any connection is tried (nothing listens on port 1).
     #[cfg(not(feature = "rustls"))]
     assert!(matches!(

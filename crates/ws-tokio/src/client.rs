@@ -3,13 +3,13 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
+use http::Uri;
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Uri};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use ws_endpoint::{ClientUpgradeError, CloseCode, Config, Endpoint, Event};
-use ws_handshake::redirect::{RedirectError, Redirects};
-use ws_handshake::{ClientBuilder, ExtendedConnect, ProxyKind, UsageError};
+use ws_handshake::redirect::RedirectError;
+use ws_handshake::{ClientBuilder, ClientSettings, ExtendedConnect, UsageError};
 
 use crate::conn::{Conn, Half, now};
 use crate::handshake::{Upgrading, handshake_event};
@@ -27,20 +27,17 @@ pub async fn connect(url: &str) -> Result<(WebSocket<ClientStream>, http::Respon
 }
 
 /// A client connection being set up: the URL, subprotocols, headers, [`Config`], how to
-/// reach the server (an HTTP proxy, TLS settings), and whether to follow redirects.
+/// reach the server (a proxy, TLS settings), and whether to follow redirects. The
+/// settings that do not depend on the transport are a [`ClientSettings`], shared with
+/// `ws_std::ConnectOptions`: its methods give the full rules.
 ///
 /// Credentials in the URL (`ws://user:password@host/`, percent-encoded) are sent as
 /// `Authorization: Basic`, unless an `Authorization` header is given.
 #[derive(Debug)]
 #[must_use]
 pub struct ConnectOptions {
-    uri: Uri,
-    protocols: Vec<String>,
-    headers: HeaderMap,
+    settings: ClientSettings,
     config: Config,
-    proxy: Option<Uri>,
-    proxy_from_env: bool,
-    max_redirects: usize,
     #[cfg(feature = "rustls")]
     tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
 }
@@ -49,24 +46,13 @@ impl ConnectOptions {
     /// Options for connecting to `url` (`ws://` or `wss://`, with a host).
     ///
     /// # Errors
-    /// [`Error::Url`] when `url` does not parse; [`Error::Usage`] when it is not `ws://`
-    /// or `wss://` ([`UsageError::UnsupportedScheme`]) or names no host
+    /// [`Error::Usage`] when `url` does not parse ([`UsageError::InvalidUrl`]), is not
+    /// `ws://` or `wss://` ([`UsageError::UnsupportedScheme`]) or names no host
     /// ([`UsageError::MissingHost`]). Checked here, before anything is connected.
     pub fn new(url: &str) -> Result<ConnectOptions, Error> {
-        let uri: Uri = url.parse()?;
-        if !matches!(uri.scheme_str(), Some("ws" | "wss")) {
-            let scheme = uri.scheme_str().unwrap_or_default().to_owned();
-            return Err(UsageError::UnsupportedScheme(scheme).into());
-        }
-        host_port(&uri, 0)?;
         Ok(ConnectOptions {
-            uri,
-            protocols: Vec::new(),
-            headers: HeaderMap::new(),
+            settings: ClientSettings::new(url)?,
             config: Config::default(),
-            proxy: None,
-            proxy_from_env: false,
-            max_redirects: 0,
             #[cfg(feature = "rustls")]
             tls: None,
         })
@@ -74,13 +60,13 @@ impl ConnectOptions {
 
     /// Offers a subprotocol (several calls: in order of preference).
     pub fn protocol(mut self, name: impl Into<String>) -> ConnectOptions {
-        self.protocols.push(name.into());
+        self.settings.add_protocol(name);
         self
     }
 
     /// Adds a header to the upgrade request (`Authorization`, `Cookie`, `Origin`...).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> ConnectOptions {
-        self.headers.append(name, value);
+        self.settings.add_header(name, value);
         self
     }
 
@@ -90,46 +76,40 @@ impl ConnectOptions {
         self
     }
 
-    /// Connects through the HTTP proxy at `url` (`http://host:port`; the port defaults
-    /// to 80): a `CONNECT` request opens a tunnel to the server, then TLS (for `wss://`)
-    /// and the WebSocket handshake run through it. Credentials in the URL
-    /// (`http://user:password@host:port`, percent-encoded) are sent as
-    /// `Proxy-Authorization: Basic`.
+    /// Connects through the proxy at `url`: `http://host:port` (the port defaults to 80)
+    /// or `https://` for an HTTP `CONNECT` tunnel, `socks5://`/`socks5h://` for SOCKS5,
+    /// `socks4://`/`socks4a://` for SOCKS4 (the rules: [`ClientSettings::set_proxy`]).
+    /// TLS (for `wss://`) and the WebSocket handshake then run through the tunnel.
+    /// Credentials in the URL (`http://user:password@host:port`, percent-encoded) go to
+    /// the proxy.
     ///
     /// A proxy that refuses the tunnel is [`Error::Proxy`] (for an HTTP proxy,
     /// [`TunnelError::Refused`](ws_handshake::TunnelError::Refused) with its response).
     ///
-    /// A `socks5://` or `socks5h://` URL (port 1080 by default) names a SOCKS5 proxy
-    /// instead (RFC 1928): the tunnel is opened with SOCKS5, the target's host name
-    /// resolved by the proxy, the URL's credentials offered as username and password
-    /// (RFC 1929); a refusal is [`Error::Proxy`] too. A `socks4://` or `socks4a://` URL
-    /// names a SOCKS4 proxy: SOCKS4a for a host name (resolved by the proxy), the URL's
-    /// user name as the user id (a password is refused: SOCKS4 has none).
+    /// An `https://` proxy's certificate is checked against the proxy's host with the
+    /// `tls_config` that also serves `wss://` (with the `rustls` feature;
+    /// [`Error::TlsNotEnabled`] without). For `wss://` the server's TLS then runs inside
+    /// the proxy's: the proxy sees neither the request nor the frames.
     ///
-    /// An `https://` URL (port 443 by default) is the same `CONNECT` inside TLS with the
-    /// proxy, its certificate checked against the proxy's host with the `tls_config` that
-    /// also serves `wss://` (with the `rustls` feature; [`Error::TlsNotEnabled`] without).
-    /// For `wss://` the server's TLS then runs inside the proxy's: the proxy sees neither
-    /// the request nor the frames.
-    ///
-    /// Other schemes are [`Error::UnsupportedProxy`].
+    /// # Errors
+    /// [`Error::Usage`] for a URL that does not parse or names another kind of proxy.
     pub fn proxy(mut self, url: &str) -> Result<ConnectOptions, Error> {
-        self.proxy = Some(parse_proxy(url)?);
+        self.settings.set_proxy(url)?;
         Ok(self)
     }
 
     /// Connects through the proxy the environment names, as curl does: `https_proxy` for
-    /// `wss://`, `http_proxy` for `ws://` (each lowercase first, then uppercase), else
-    /// `all_proxy`; directly to hosts that `no_proxy` lists and to loopback hosts (the
-    /// rules: [`ws_handshake::proxy_env::proxy_for`]). Decided for each connection, so a
+    /// `wss://`, `http_proxy` for `ws://`, else `all_proxy`; directly to hosts that
+    /// `no_proxy` lists and to loopback hosts (the rules:
+    /// [`ws_handshake::proxy_env::proxy_for`]). Decided for each connection, so a
     /// redirect to another host is judged again. A proxy given with
     /// [`proxy`](ConnectOptions::proxy) takes precedence.
     ///
-    /// The variables are read when connecting. One that names no supported proxy (see
-    /// [`proxy`](ConnectOptions::proxy)) makes [`connect`](ConnectOptions::connect) fail
-    /// with [`Error::UnsupportedProxy`] (or [`Error::Url`]) rather than bypass it.
+    /// The variables are read when connecting. One that names no usable proxy makes
+    /// [`connect`](ConnectOptions::connect) fail with [`Error::Usage`] rather than bypass
+    /// it.
     pub fn proxy_from_env(mut self) -> ConnectOptions {
-        self.proxy_from_env = true;
+        self.settings.use_proxy_from_env();
         self
     }
 
@@ -143,7 +123,7 @@ impl ConnectOptions {
     /// [`new`](ConnectOptions::new), never to another one a redirect leads to. Each
     /// redirect opens a new connection (through the proxy, if one is set).
     pub fn follow_redirects(mut self, max: usize) -> ConnectOptions {
-        self.max_redirects = max;
+        self.settings.set_max_redirects(max);
         self
     }
 
@@ -161,10 +141,10 @@ impl ConnectOptions {
     /// Opens a TCP connection (through the proxy, if one is set; then TLS for `wss://`),
     /// then runs the handshake, following redirects as allowed.
     pub async fn connect(self) -> Result<(WebSocket<ClientStream>, http::Response<()>), Error> {
-        let mut redirects = Redirects::new(self.uri.clone(), self.max_redirects);
+        let mut redirects = self.settings.redirects();
         loop {
             let stream = self.open_bounded(redirects.uri()).await?;
-            let request = redirects.request(&self.protocols, &self.headers);
+            let request = self.settings.request(&redirects);
             let response = match handshake(stream, request, self.config.clone()).await {
                 Err(Error::Rejected(response)) => response,
                 result => return result,
@@ -189,7 +169,7 @@ impl ConnectOptions {
         io: S,
     ) -> Result<(WebSocket<S>, http::Response<()>), Error> {
         // No redirect is followed: only the credentials rules apply.
-        let request = Redirects::new(self.uri, 0).request(&self.protocols, &self.headers);
+        let request = self.settings.request(&self.settings.redirects());
         handshake(io, request, self.config).await
     }
 
@@ -206,7 +186,7 @@ impl ConnectOptions {
     /// # Errors
     /// [`Error::Usage`] when the request cannot be built (e.g. a bad subprotocol name).
     pub fn extended_connect(self) -> Result<ClientUpgrade, Error> {
-        let builder = Redirects::new(self.uri, 0).request(&self.protocols, &self.headers);
+        let builder = self.settings.request(&self.settings.redirects());
         let connect = Endpoint::extended_connect(&self.config, builder)?;
         Ok(ClientUpgrade {
             connect,
@@ -256,7 +236,7 @@ impl ConnectOptions {
         };
         #[cfg(feature = "rustls")]
         if secure {
-            let (host, _) = host_port(uri, 443)?;
+            let (host, _) = ws_handshake::host_port(uri, 443)?;
             let config = self.tls_settings();
             return Ok(match stream {
                 ProxyStream::Tcp(tcp) => {
@@ -288,11 +268,8 @@ impl ConnectOptions {
 
     /// The proxy to reach `uri` through: the one given, else the environment's if asked.
     fn proxy_for(&self, uri: &Uri) -> Result<Option<Uri>, Error> {
-        if self.proxy.is_some() || !self.proxy_from_env {
-            return Ok(self.proxy.clone());
-        }
-        let from_env = ws_handshake::proxy_env::proxy_for(uri, |name| std::env::var(name).ok());
-        from_env.as_deref().map(parse_proxy).transpose()
+        let var = |name: &str| std::env::var(name).ok();
+        Ok(self.settings.proxy_for(uri, var)?)
     }
 }
 
@@ -336,31 +313,9 @@ impl ClientUpgrade {
     }
 }
 
-/// An `http[s]://`, `socks5[h]://` or `socks4[a]://` proxy URL. Errors do not repeat its
-/// credentials.
-fn parse_proxy(url: &str) -> Result<Uri, Error> {
-    let uri: Uri = url.parse()?;
-    if ProxyKind::of(&uri).is_none() {
-        let shown = ws_handshake::proxy_env::without_credentials(url);
-        return Err(Error::UnsupportedProxy(shown.into_owned()));
-    }
-    Ok(uri)
-}
-
-/// The host to resolve and the port of `uri`, `default_port` if it names none.
-pub(crate) fn host_port(uri: &Uri, default_port: u16) -> Result<(String, u16), Error> {
-    let host = uri
-        .host()
-        .filter(|host| !host.is_empty())
-        .ok_or(UsageError::MissingHost)?;
-    // An IPv6 literal comes bracketed in a URI; the resolver wants it bare.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Ok((host.to_owned(), uri.port_u16().unwrap_or(default_port)))
-}
-
 /// A TCP connection to the host and port of `uri`.
 pub(crate) async fn tcp_connect(uri: &Uri, default_port: u16) -> Result<TcpStream, Error> {
-    let (host, port) = host_port(uri, default_port)?;
+    let (host, port) = ws_handshake::host_port(uri, default_port)?;
     let tcp = TcpStream::connect((host.as_str(), port)).await?;
     // Output is already coalesced into one write per batch: Nagle only adds latency.
     tcp.set_nodelay(true)?;

@@ -9,7 +9,7 @@ use ws_endpoint::{AcceptError, CloseCode, ConnectionError, SendError};
 /// Each source of failure has its own variant: the transport ([`Error::Io`]), the
 /// protocol or a timer ([`Error::Connection`]), the opening handshake ([`Error::Rejected`],
 /// [`Error::Refused`], [`Error::Proxy`]), and the application's own mistakes
-/// ([`Error::Send`], [`Error::Usage`], [`Error::Url`]).
+/// ([`Error::Send`], [`Error::Usage`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -51,23 +51,14 @@ pub enum Error {
     /// (Server) the accept callback's answer is invalid, e.g. a header value with a newline.
     #[error("accept: {0}")]
     Accept(#[from] AcceptError),
-    /// (Client) the request cannot be built: not `ws://`/`wss://`, no host, a bad
-    /// subprotocol name.
+    /// (Client) the request cannot be built: a URL that does not parse, not `ws://` or
+    /// `wss://`, no host, a bad subprotocol name, a proxy URL of an unsupported kind.
     #[error("request: {0}")]
     Usage(#[from] ws_handshake::UsageError),
-    /// (Client) the URL does not parse.
-    #[error("invalid URL: {0}")]
-    Url(#[from] http::uri::InvalidUri),
     /// (Client) the proxy refused to open the tunnel (an HTTP proxy's non-2xx response,
     /// whole; a SOCKS proxy's refusal), broke its protocol, or closed the connection.
     #[error(transparent)]
     Proxy(#[from] ws_handshake::TunnelError),
-    /// (Client) the proxy URL is not `http://`, `https://`, `socks5://`, `socks5h://`,
-    /// `socks4://` or `socks4a://`.
-    #[error(
-        "unsupported proxy URL {0:?}: only http://, https://, socks5://, socks5h://, socks4:// and socks4a:// proxies are supported"
-    )]
-    UnsupportedProxy(String),
     /// (Client) [`ConnectOptions::follow_redirects`](crate::ConnectOptions::follow_redirects)
     /// allowed `max` redirects and the server sent one more: that redirect response.
     #[error("more than {max} redirects")]

@@ -46,7 +46,7 @@ pub(crate) async fn tunnel(
         #[cfg(feature = "rustls")]
         {
             let tcp = tcp_connect(proxy, tunnel.kind().default_port()).await?;
-            let (host, _) = crate::client::host_port(proxy, 0)?;
+            let (host, _) = ws_handshake::host_port(proxy, 0)?;
             let tls = crate::tls::connect(tls, &host, tcp).await?;
             return Ok(ProxyStream::Tls(Box::new(drive(tunnel, tls).await?)));
         }

@@ -555,8 +555,15 @@ async fn connect_refuses_unusable_urls() {
         ),
         "{refused:?}"
     );
-    let refused = ws_tokio::connect("not a url").await;
-    assert!(matches!(refused, Err(Error::Url(_))), "{refused:?}");
+    let refused = ws_tokio::connect("ws://me:secret@not a url/").await;
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Usage(ws_handshake::UsageError::InvalidUrl { url, .. }))
+                if url == "ws://***@not a url/"
+        ),
+        "{refused:?}"
+    );
     // Refused by `ConnectOptions::new` already, before anything is connected.
     let refused = ws_tokio::ConnectOptions::new("wss://:9001/path");
     assert!(
