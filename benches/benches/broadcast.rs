@@ -3,6 +3,8 @@
 //! permessage-deflate negotiated (the default) and without. Sans-IO server endpoints; the
 //! queued output is dropped after each broadcast, as if written.
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -102,9 +104,7 @@ fn broadcast(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(3));
+    config = common::config(std::time::Duration::from_secs(3));
     targets = broadcast
 }
 criterion_main!(benches);

@@ -2,6 +2,8 @@
 //! header parse, in-place unmask, payload handed out. `ws-frame` against `tungstenite` and
 //! `fastwebsockets`, each reading from memory in the server role.
 
+mod common;
+
 use std::{
     hint::black_box,
     io,
@@ -185,9 +187,7 @@ fn decode(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(3));
+    config = common::config(std::time::Duration::from_secs(3));
     targets = decode
 }
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! Masking throughput: each `ws-frame` backend, a byte loop, `copy_from_slice` and
 //! `fastwebsockets::unmask`, on the same buffer sizes.
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -47,9 +49,7 @@ fn mask(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2));
+    config = common::config(std::time::Duration::from_secs(2));
     targets = mask
 }
 criterion_main!(benches);
