@@ -20,15 +20,20 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::OnceCell;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use ws_tokio::{ClientStream, CloseCode, Config, ConnectOptions, Message, WebSocket};
 
 use crate::cli::{BenchArgs, WsUrl};
 use crate::error::CliError;
-use crate::net::Transport;
+use crate::net::{Http2Connection, Http2Stream, Transport};
 
-type Socket = WebSocket<ClientStream>;
+/// What a benchmark's connections run over: a TCP (or TLS) connection of their own, or
+/// a stream of an HTTP/2 connection.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for S {}
 
 /// Handshakes in progress at once: enough to open thousands of connections quickly,
 /// few enough not to overflow the server's listen backlog.
@@ -57,10 +62,32 @@ const DEFAULT_SECONDS: f64 = 10.0;
 
 pub(crate) fn run(args: BenchArgs) -> Result<(), CliError> {
     let runtime = crate::runtime(Some(args.threads))?;
+    runtime.block_on(async {
+        let opener = Arc::new(Opener::new(&args));
+        let bar = progress_bar(args.quiet, args.connections.into(), OPENING_TEMPLATE);
+        if args.http2 {
+            let opened = opener.open_all(args.connections, &bar, Opener::open_stream);
+            let (sockets, failures) = opened.await;
+            bar.finish_and_clear();
+            measure(args, sockets, failures).await
+        } else {
+            let (sockets, failures) = opener.open_all(args.connections, &bar, Opener::open).await;
+            bar.finish_and_clear();
+            measure(args, sockets, failures).await
+        }
+    })
+}
+
+/// The run proper, on the connections that opened.
+async fn measure<S: Stream>(
+    args: BenchArgs,
+    sockets: Vec<WebSocket<S>>,
+    failures: Failures,
+) -> Result<(), CliError> {
     if args.idle {
-        runtime.block_on(idle(args))
+        idle(args, sockets, failures).await
     } else {
-        runtime.block_on(bench(args))
+        bench(args, sockets, failures).await
     }
 }
 
@@ -97,6 +124,9 @@ struct Opener {
     transport: Transport,
     config: Config,
     source_ips: Vec<IpAddr>,
+    /// With `--http2`: the HTTP/2 connections, each opened by the first WebSocket on it.
+    http2: Vec<OnceCell<Http2Connection>>,
+    streams_per_connection: usize,
 }
 
 impl Opener {
@@ -110,33 +140,72 @@ impl Opener {
             transport: Transport::new(args.insecure.insecure),
             config,
             source_ips: args.source_ips.clone(),
+            http2: if args.http2 {
+                let connections = args.connections.div_ceil(args.streams);
+                (0..connections).map(|_| OnceCell::new()).collect()
+            } else {
+                Vec::new()
+            },
+            streams_per_connection: args.streams as usize,
         }
     }
 
-    /// Connection number `index`: transport (from the next source address, round-robin)
-    /// and handshake.
-    async fn open(&self, index: usize) -> Result<Socket, CliError> {
-        let bind =
-            (!self.source_ips.is_empty()).then(|| self.source_ips[index % self.source_ips.len()]);
-        let options = ConnectOptions::new(&self.url.to_string())?.config(self.config.clone());
-        let stream = self.transport.open(&self.url, bind).await?;
-        let (ws, _) = options
+    /// The local address for connection number `index`: the source addresses in turn.
+    fn bind(&self, index: usize) -> Option<IpAddr> {
+        (!self.source_ips.is_empty()).then(|| self.source_ips[index % self.source_ips.len()])
+    }
+
+    fn options(&self) -> Result<ConnectOptions, CliError> {
+        Ok(ConnectOptions::new(&self.url.to_string())?.config(self.config.clone()))
+    }
+
+    /// WebSocket number `index` on a connection of its own: transport and handshake.
+    async fn open(self: Arc<Self>, index: usize) -> Result<WebSocket<ClientStream>, CliError> {
+        let stream = self.transport.open(&self.url, self.bind(index)).await?;
+        let (ws, _) = self
+            .options()?
             .connect_on(stream)
             .await
             .map_err(CliError::from_handshake)?;
         Ok(ws)
     }
 
-    /// Opens `count` connections, `MAX_CONNECTING` at a time; the sockets and the errors.
-    async fn open_all(self: &Arc<Self>, count: u32, bar: &ProgressBar) -> (Vec<Socket>, Failures) {
+    /// WebSocket number `index` on a stream of HTTP/2 connection `index / streams`,
+    /// which the first of them opens.
+    async fn open_stream(
+        self: Arc<Self>,
+        index: usize,
+    ) -> Result<WebSocket<Http2Stream>, CliError> {
+        let number = index / self.streams_per_connection;
+        let connection = self.http2[number]
+            .get_or_try_init(|| self.transport.open_http2(&self.url, self.bind(number)))
+            .await?
+            .clone();
+        let (ws, _) = crate::net::http2_websocket(connection, &self.url, self.options()?).await?;
+        Ok(ws)
+    }
+
+    /// Opens `count` WebSockets with `open`, `MAX_CONNECTING` at a time; the sockets and
+    /// the errors.
+    async fn open_all<S, F, Fut>(
+        self: &Arc<Self>,
+        count: u32,
+        bar: &ProgressBar,
+        open: F,
+    ) -> (Vec<WebSocket<S>>, Failures)
+    where
+        S: Stream,
+        F: Fn(Arc<Opener>, usize) -> Fut,
+        Fut: Future<Output = Result<WebSocket<S>, CliError>> + Send + 'static,
+    {
         let permits = Arc::new(Semaphore::new(MAX_CONNECTING));
         let mut tasks = JoinSet::new();
         for index in 0..count as usize {
-            let (opener, permits) = (self.clone(), permits.clone());
+            let (opening, permits) = (open(self.clone(), index), permits.clone());
             tasks.spawn(async move {
                 // The semaphore is never closed.
                 let _permit = permits.acquire_owned().await;
-                match tokio::time::timeout(OPEN_TIMEOUT, opener.open(index)).await {
+                match tokio::time::timeout(OPEN_TIMEOUT, opening).await {
                     Ok(result) => result.map_err(|error| error.to_string()),
                     Err(_) => Err(format!("no connection within {OPEN_TIMEOUT:?}")),
                 }
@@ -224,11 +293,11 @@ struct Tally {
     error: Option<String>,
 }
 
-async fn bench(args: BenchArgs) -> Result<(), CliError> {
-    let opener = Arc::new(Opener::new(&args));
-    let bar = progress_bar(args.quiet, args.connections.into(), OPENING_TEMPLATE);
-    let (sockets, mut failures) = opener.open_all(args.connections, &bar).await;
-    bar.finish_and_clear();
+async fn bench<S: Stream>(
+    args: BenchArgs,
+    sockets: Vec<WebSocket<S>>,
+    mut failures: Failures,
+) -> Result<(), CliError> {
     if sockets.is_empty() {
         return failures.into_result(args.connections);
     }
@@ -356,8 +425,8 @@ fn new_histogram() -> Histogram<u64> {
 }
 
 /// The echo loop of one connection; the latencies and count, also when it fails.
-async fn run_connection(
-    mut ws: Socket,
+async fn run_connection<S: Stream>(
+    mut ws: WebSocket<S>,
     payloads: &[Message],
     depth: usize,
     stop: Stop,
@@ -385,8 +454,8 @@ async fn run_connection(
     tally
 }
 
-async fn echo_loop(
-    ws: &mut Socket,
+async fn echo_loop<S: Stream>(
+    ws: &mut WebSocket<S>,
     payloads: &[Message],
     depth: usize,
     stop: Stop,
@@ -497,12 +566,11 @@ fn json_like(rng: &mut StdRng, size: usize) -> String {
 
 /// `--idle`: open the connections, hold them (answering pings, noticing closes) until the
 /// deadline, report how many are still open, close them.
-async fn idle(args: BenchArgs) -> Result<(), CliError> {
-    let opener = Arc::new(Opener::new(&args));
-    let bar = progress_bar(args.quiet, args.connections.into(), OPENING_TEMPLATE);
-    let (sockets, mut failures) = opener.open_all(args.connections, &bar).await;
-    bar.finish_and_clear();
-
+async fn idle<S: Stream>(
+    args: BenchArgs,
+    sockets: Vec<WebSocket<S>>,
+    mut failures: Failures,
+) -> Result<(), CliError> {
     let hold = Duration::from_secs_f64(args.duration.unwrap_or(DEFAULT_SECONDS));
     let deadline = tokio::time::Instant::now() + hold;
     let mut tasks = JoinSet::new();
@@ -543,7 +611,10 @@ async fn idle(args: BenchArgs) -> Result<(), CliError> {
 }
 
 /// Polls `ws` until `deadline`: the socket if it is still open then, else why it closed.
-async fn hold_open(mut ws: Socket, deadline: tokio::time::Instant) -> Result<Socket, String> {
+async fn hold_open<S: Stream>(
+    mut ws: WebSocket<S>,
+    deadline: tokio::time::Instant,
+) -> Result<WebSocket<S>, String> {
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     loop {

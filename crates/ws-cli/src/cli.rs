@@ -179,6 +179,15 @@ pub(crate) struct BenchArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// Open each WebSocket on a stream of an HTTP/2 connection (RFC 8441 extended
+    /// CONNECT): TLS with ALPN h2 for wss://, HTTP/2 without TLS for ws://.
+    #[arg(long)]
+    pub(crate) http2: bool,
+    /// With --http2: WebSockets per HTTP/2 connection (the connections opened are
+    /// --connections divided by this, rounded up).
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "http2",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) streams: u32,
     #[command(flatten)]
     pub(crate) insecure: Insecure,
 }

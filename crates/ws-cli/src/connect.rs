@@ -7,10 +7,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Empty;
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 use ws_tokio::{CloseCode, CloseFrame, ConnectOptions, Message, WebSocket};
 
@@ -47,7 +43,8 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         if proxy.is_some() {
             return Err(CliError::Http2Proxy);
         }
-        let (ws, response) = http2_connect(&transport, &args.url, options).await?;
+        let connection = transport.open_http2(&args.url, None).await?;
+        let (ws, response) = crate::net::http2_websocket(connection, &args.url, options).await?;
         return session(ws, &response, &args.url, output, linger).await;
     }
     let (ws, response) = match &proxy {
@@ -73,49 +70,6 @@ async fn connect(args: ConnectArgs) -> Result<(), CliError> {
         }
     };
     session(ws, &response, &args.url, output, linger).await
-}
-
-/// The WebSocket on a stream of a new HTTP/2 connection (RFC 8441): the extended CONNECT
-/// that `options` describe goes out through hyper, ws-tokio checks the answer.
-async fn http2_connect(
-    transport: &Transport,
-    url: &WsUrl,
-    options: ConnectOptions,
-) -> Result<(WebSocket<TokioIo<Upgraded>>, http::Response<()>), CliError> {
-    let mut sender = transport.open_http2(url).await?;
-    let upgrade = options.extended_connect()?;
-    let (parts, ()) = upgrade.request().clone().into_parts();
-    let mut request = hyper::Request::from_parts(parts, Empty::<Bytes>::new());
-    request
-        .extensions_mut()
-        .insert(hyper::ext::Protocol::from_static("websocket"));
-    let http2_error = |source| CliError::Http2 {
-        host: url.host.clone(),
-        source,
-    };
-    let mut response = sender.send_request(request).await.map_err(http2_error)?;
-    let upgraded = if response.status().is_success() {
-        Some(
-            hyper::upgrade::on(&mut response)
-                .await
-                .map_err(http2_error)?,
-        )
-    } else {
-        None
-    };
-    let (parts, _body) = response.into_parts();
-    let head = http::Response::from_parts(parts, ());
-    let Some(upgraded) = upgraded else {
-        // The body of a refusal stays unread: HTTP/2 streams it separately.
-        return Err(CliError::Rejected {
-            status: head.status(),
-            body: String::new(),
-        });
-    };
-    let ws = upgrade
-        .into_websocket(head.clone(), TokioIo::new(upgraded))
-        .map_err(CliError::from_handshake)?;
-    Ok((ws, head))
 }
 
 /// The interactive part: lines of stdin out, messages in, until the close.

@@ -13,7 +13,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
-use ws_tokio::ClientStream;
+use ws_tokio::{ClientStream, ConnectOptions, WebSocket};
 
 use crate::cli::WsUrl;
 use crate::error::CliError;
@@ -44,15 +44,17 @@ impl Transport {
         self.open_with(url, bind, self.tls.clone()).await
     }
 
-    /// An HTTP/2 connection to `url` (RFC 8441): TLS asking for ALPN `h2` for `wss://`,
-    /// HTTP/2 with prior knowledge for `ws://`; its driver runs on a task of its own.
+    /// An HTTP/2 connection to `url` (RFC 8441), from local address `bind` if given: TLS
+    /// asking for ALPN `h2` for `wss://`, HTTP/2 with prior knowledge for `ws://`; its
+    /// driver runs on a task of its own.
     pub(crate) async fn open_http2(
         &self,
         url: &WsUrl,
-    ) -> Result<hyper::client::conn::http2::SendRequest<Empty<Bytes>>, CliError> {
+        bind: Option<IpAddr>,
+    ) -> Result<Http2Connection, CliError> {
         let mut tls = (*self.tls).clone();
         tls.alpn_protocols = vec![b"h2".to_vec()];
-        let stream = self.open_with(url, None, Arc::new(tls)).await?;
+        let stream = self.open_with(url, bind, Arc::new(tls)).await?;
         if let ClientStream::Rustls(tls) = &stream {
             let chosen = tls.get_ref().1.alpn_protocol();
             if chosen != Some(b"h2") {
@@ -102,6 +104,57 @@ impl Transport {
         Ok(ClientStream::Rustls(Box::new(tls)))
     }
 }
+
+/// A client's HTTP/2 connection; clones send on the same connection.
+pub(crate) type Http2Connection = hyper::client::conn::http2::SendRequest<Empty<Bytes>>;
+
+/// A WebSocket on a new stream of `connection` (RFC 8441): the extended CONNECT that
+/// `options` describe goes out through hyper, ws-tokio checks the answer.
+pub(crate) async fn http2_websocket(
+    mut connection: Http2Connection,
+    url: &WsUrl,
+    options: ConnectOptions,
+) -> Result<(WebSocket<Http2Stream>, http::Response<()>), CliError> {
+    let upgrade = options.extended_connect()?;
+    let (parts, ()) = upgrade.request().clone().into_parts();
+    let mut request = hyper::Request::from_parts(parts, Empty::<Bytes>::new());
+    request
+        .extensions_mut()
+        .insert(hyper::ext::Protocol::from_static("websocket"));
+    let http2_error = |source| CliError::Http2 {
+        host: url.host.clone(),
+        source,
+    };
+    let mut response = connection
+        .send_request(request)
+        .await
+        .map_err(http2_error)?;
+    let upgraded = if response.status().is_success() {
+        Some(
+            hyper::upgrade::on(&mut response)
+                .await
+                .map_err(http2_error)?,
+        )
+    } else {
+        None
+    };
+    let (parts, _body) = response.into_parts();
+    let head = http::Response::from_parts(parts, ());
+    let Some(upgraded) = upgraded else {
+        // The body of a refusal stays unread: HTTP/2 streams it separately.
+        return Err(CliError::Rejected {
+            status: head.status(),
+            body: String::new(),
+        });
+    };
+    let ws = upgrade
+        .into_websocket(head.clone(), TokioIo::new(upgraded))
+        .map_err(CliError::from_handshake)?;
+    Ok((ws, head))
+}
+
+/// The stream of one WebSocket over HTTP/2.
+pub(crate) type Http2Stream = TokioIo<hyper::upgrade::Upgraded>;
 
 /// A TCP connection to `host:port`, trying each resolved address in turn.
 async fn tcp_connect(host: &str, port: u16, bind: Option<IpAddr>) -> Result<TcpStream, CliError> {

@@ -53,7 +53,7 @@ fn bad_urls() {
 #[test]
 fn bad_flags_and_values() {
     const URL: &str = "ws://127.0.0.1:1/";
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["bench", URL, "--bogus"], "unexpected argument '--bogus'"),
         (
             &["connect", URL, "-H", "no colon"],
@@ -71,6 +71,8 @@ fn bad_flags_and_values() {
             "cannot be used with",
         ),
         (&["bench", URL, "--source-ips", "localhost"], "--source-ips"),
+        (&["bench", URL, "--streams", "4"], "--http2"),
+        (&["bench", URL, "--http2", "--streams", "0"], "--streams"),
         (
             &["serve", "not-an-address"],
             "invalid value 'not-an-address'",

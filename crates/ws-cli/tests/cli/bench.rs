@@ -145,3 +145,40 @@ fn idle_connections_from_several_source_addresses() {
         "{log}"
     );
 }
+
+#[test]
+fn http2_streams_share_connections() {
+    let server = Server::start(&[]);
+    let report = bench_json(
+        &server.url("ws"),
+        &[
+            "--http2",
+            "--streams",
+            "2",
+            "--connections",
+            "5",
+            "--count",
+            "200",
+            "--depth",
+            "4",
+        ],
+    );
+    assert_eq!(report["messages"], 1000, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    // Five WebSockets, two to an HTTP/2 connection: three connections, from three ports.
+    server.wait_log_count(" (HTTP/2 stream) ", 5);
+    let log = server.log();
+    let mut peers: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(" open ") && line.contains("(HTTP/2 stream)"))
+        .filter_map(|line| line.split(' ').next())
+        .collect();
+    peers.sort_unstable();
+    let streams: Vec<usize> = peers
+        .chunk_by(|a, b| a == b)
+        .map(<[&str]>::len)
+        .collect();
+    assert_eq!(streams.iter().sum::<usize>(), 5, "{log}");
+    assert_eq!(streams.len(), 3, "{log}");
+    assert!(streams.iter().all(|&count| count <= 2), "{log}");
+}

@@ -113,11 +113,16 @@ impl Spawned {
 
     /// Waits until stderr contains `needle`; panics after `TIMEOUT`.
     pub(crate) fn wait_stderr(&self, needle: &str) {
+        self.wait_stderr_count(needle, 1);
+    }
+
+    /// Waits until stderr contains `needle` at least `count` times.
+    pub(crate) fn wait_stderr_count(&self, needle: &str, count: usize) {
         let deadline = Instant::now() + TIMEOUT;
-        while !self.stderr().contains(needle) {
+        while self.stderr().matches(needle).count() < count {
             assert!(
                 Instant::now() < deadline,
-                "{needle:?} not in stderr: {}",
+                "{needle:?} not {count} times in stderr: {}",
                 self.stderr()
             );
             std::thread::sleep(Duration::from_millis(10));
@@ -214,6 +219,11 @@ impl Server {
     /// Waits until the log contains `needle`.
     pub(crate) fn wait_log(&self, needle: &str) {
         self.process.wait_stderr(needle);
+    }
+
+    /// Waits until the log contains `needle` at least `count` times.
+    pub(crate) fn wait_log_count(&self, needle: &str, count: usize) {
+        self.process.wait_stderr_count(needle, count);
     }
 }
 
