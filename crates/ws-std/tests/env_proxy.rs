@@ -7,7 +7,8 @@ use std::net::TcpListener;
 
 use ws_std::{ConnectOptions, Message};
 
-use support::{LIMIT, connect_proxy_on, echo_server};
+use support::echo_server;
+use ws_test_proxies::http_connect_on;
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -24,7 +25,7 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
         std::env::set_var("no_proxy", "");
     }
     let server = echo_server();
-    let (_, targets) = connect_proxy_on(listener, AUTH, Some(server));
+    let (_, targets) = http_connect_on(listener, AUTH, Some(server));
 
     // A name that resolves nowhere: only the proxy can reach it (it tunnels to `server`).
     let url = format!("ws://echo.example:{}/chat", server.port());
@@ -33,10 +34,7 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
         .proxy_from_env()
         .connect()
         .unwrap();
-    assert_eq!(
-        targets.recv_timeout(LIMIT).unwrap(),
-        format!("echo.example:{}", server.port())
-    );
+    assert_eq!(targets.next(), format!("echo.example:{}", server.port()));
     ws.send(Message::text("via the environment's proxy"))
         .unwrap();
     let echo = ws.recv().unwrap();
@@ -50,5 +48,5 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
         .unwrap();
     ws.send(Message::text("direct")).unwrap();
     assert_eq!(ws.recv().unwrap(), Some(Message::text("direct")));
-    assert!(targets.try_recv().is_err());
+    assert!(targets.so_far().is_empty());
 }

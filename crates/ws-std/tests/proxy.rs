@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use ws_endpoint::Config;
 use ws_std::{ConnectOptions, Error, Message, TunnelError};
 
-use support::{LIMIT, connect_proxy, echo_server, read_head, socks5_proxy};
+use support::{LIMIT, echo_server};
 use ws_handshake::UsageError;
 use ws_handshake::socks::SocksError;
+use ws_test_proxies::{http_connect, read_head, socks4, socks5};
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -19,14 +20,14 @@ const AUTH: &str = "Basic dXNlcjpwYXNz";
 #[test]
 fn ws_through_an_authenticating_proxy() {
     let server = echo_server();
-    let (proxy, targets) = connect_proxy(AUTH);
+    let (proxy, targets) = http_connect(AUTH);
     let mut ws = ConnectOptions::new(&format!("ws://{server}/chat"))
         .unwrap()
         .proxy(&format!("http://user:pass@{proxy}"))
         .unwrap()
         .connect()
         .unwrap();
-    assert_eq!(targets.recv_timeout(LIMIT).unwrap(), server.to_string());
+    assert_eq!(targets.next(), server.to_string());
     ws.send(Message::text("through the tunnel")).unwrap();
     assert_eq!(
         ws.recv().unwrap(),
@@ -37,21 +38,48 @@ fn ws_through_an_authenticating_proxy() {
 #[test]
 fn ws_through_a_socks5_proxy() {
     let server = echo_server();
-    let (proxy, targets) = socks5_proxy("user", "pass");
+    let (proxy, targets) = socks5("user", "pass");
     let mut ws = ConnectOptions::new(&format!("ws://{server}/chat"))
         .unwrap()
         .proxy(&format!("socks5://user:pass@{proxy}"))
         .unwrap()
         .connect()
         .unwrap();
-    assert_eq!(targets.recv_timeout(LIMIT).unwrap(), server.to_string());
+    assert_eq!(targets.next(), server.to_string());
     ws.send(Message::text("through SOCKS")).unwrap();
     assert_eq!(ws.recv().unwrap(), Some(Message::text("through SOCKS")));
 }
 
+/// SOCKS4 for an address, SOCKS4a for a name (the proxy resolves it); the proxy's
+/// refusal of another user id comes back typed.
+#[test]
+fn ws_through_a_socks4_proxy() {
+    let server = echo_server();
+    let (proxy, targets) = socks4("alice");
+    let name = format!("localhost:{}", server.port());
+    for (target, proxy_url) in [
+        (server.to_string(), format!("socks4://alice@{proxy}")),
+        (name, format!("socks4a://alice@{proxy}")),
+    ] {
+        let options = ConnectOptions::new(&format!("ws://{target}/")).unwrap();
+        let mut ws = options.proxy(&proxy_url).unwrap().connect().unwrap();
+        assert_eq!(targets.next(), target);
+        ws.send(Message::text("through SOCKS4")).unwrap();
+        assert_eq!(ws.recv().unwrap(), Some(Message::text("through SOCKS4")));
+    }
+    let options = ConnectOptions::new(&format!("ws://{server}/")).unwrap();
+    let refused = options
+        .proxy(&format!("socks4://bob@{proxy}"))
+        .unwrap()
+        .connect();
+    let Err(Error::Proxy(TunnelError::Socks(SocksError::Socks4Refused(93)))) = refused else {
+        panic!("{refused:?}");
+    };
+}
+
 #[test]
 fn socks5_refusals_are_typed() {
-    let (proxy, _targets) = socks5_proxy("user", "pass");
+    let (proxy, _targets) = socks5("user", "pass");
     for (credentials, expected) in [
         ("user:wrong@", SocksError::AuthenticationFailed(1)),
         ("", SocksError::NoAcceptableMethod),
@@ -71,7 +99,7 @@ fn socks5_refusals_are_typed() {
 #[test]
 fn a_proxy_refusal_carries_its_response() {
     let server = echo_server();
-    let (proxy, _targets) = connect_proxy(AUTH);
+    let (proxy, _targets) = http_connect(AUTH);
     // No credentials, then wrong ones: both refused.
     for credentials in ["", "user:wrong@"] {
         let refused = ConnectOptions::new(&format!("ws://{server}/"))

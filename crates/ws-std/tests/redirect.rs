@@ -5,7 +5,7 @@ mod support;
 use http::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue, LOCATION};
 use ws_std::{ConnectOptions, Decision, Error, Message};
 
-use support::{LIMIT, Seen, connect_proxy, server};
+use support::{LIMIT, Seen, server};
 
 fn redirect(status: u16, location: &str) -> Decision {
     Decision::Reject(
@@ -154,7 +154,7 @@ fn each_hop_goes_through_the_proxy() {
     let (target, _) = server(|_| Decision::Accept);
     let location = format!("ws://{target}/");
     let (first, _) = server(move |_| redirect(308, &location));
-    let (proxy, targets) = connect_proxy("Basic dXNlcjpwYXNz");
+    let (proxy, targets) = ws_test_proxies::http_connect("Basic dXNlcjpwYXNz");
     let mut ws = ConnectOptions::new(&format!("ws://{first}/"))
         .unwrap()
         .proxy(&format!("http://user:pass@{proxy}"))
@@ -162,7 +162,7 @@ fn each_hop_goes_through_the_proxy() {
         .follow_redirects(1)
         .connect()
         .unwrap();
-    let asked: Vec<String> = targets.try_iter().collect();
+    let asked = targets.so_far();
     assert_eq!(asked, [first.to_string(), target.to_string()]);
     ws.send(Message::text("two tunnels")).unwrap();
     assert_eq!(ws.recv().unwrap(), Some(Message::text("two tunnels")));

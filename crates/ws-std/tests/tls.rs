@@ -135,7 +135,7 @@ fn the_handshake_timeout_covers_the_tls_handshake() {
 #[test]
 fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
     let (server_config, client_config) = certificate();
-    let (proxy, targets) = support::connect_proxy_tls(server_config, "Basic dXNlcjpwYXNz");
+    let (proxy, targets) = ws_test_proxies::https_connect(server_config, "Basic dXNlcjpwYXNz");
     let proxy_url = format!("https://user:pass@localhost:{}", proxy.port());
 
     // ws:// through it: the tunnel is inside TLS with the proxy.
@@ -147,10 +147,7 @@ fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
         .tls_config(client_config.clone())
         .connect()
         .unwrap();
-    assert_eq!(
-        targets.recv_timeout(support::LIMIT).unwrap(),
-        plain.to_string()
-    );
+    assert_eq!(targets.next(), plain.to_string());
     ws.send(Message::text("ws in TLS")).unwrap();
     assert_eq!(ws.recv().unwrap(), Some(Message::text("ws in TLS")));
     ws.close(CloseCode::NORMAL, "").unwrap();
@@ -170,7 +167,7 @@ fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
         .tls_config(wss_config)
         .connect()
         .unwrap();
-    let target = targets.recv_timeout(support::LIMIT).unwrap();
+    let target = targets.next();
     assert_eq!(format!("wss://{target}/"), url);
     let large = "TLS in TLS ".repeat(10_000);
     ws.send(Message::text(large.clone())).unwrap();
@@ -201,7 +198,7 @@ fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         Ok(())
     });
     // `user:p:ss`, the colon percent-encoded in the URL.
-    let (proxy, targets) = support::connect_proxy("Basic dXNlcjpwOnNz");
+    let (proxy, targets) = ws_test_proxies::http_connect("Basic dXNlcjpwOnNz");
     let mut ws = ConnectOptions::new(&url)
         .unwrap()
         .proxy(&format!("http://user:p%3Ass@{proxy}"))
@@ -210,7 +207,7 @@ fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         .connect()
         .unwrap();
     // The proxy is asked for the host name, which the certificate is checked against.
-    let target = targets.recv_timeout(support::LIMIT).unwrap();
+    let target = targets.next();
     assert_eq!(format!("wss://{target}/"), url);
     ws.send(Message::text("hidden from the proxy")).unwrap();
     assert_eq!(

@@ -6,7 +6,8 @@ mod support;
 use tokio::time::timeout;
 use ws_tokio::{ConnectOptions, Message};
 
-use support::{LIMIT, connect_proxy_on, echo_server};
+use support::{LIMIT, echo_server};
+use ws_test_proxies::http_connect_on;
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -27,10 +28,8 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        listener.set_nonblocking(true).unwrap();
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         let server = echo_server().await;
-        let (_, mut targets) = connect_proxy_on(listener, AUTH, Some(server));
+        let (_, targets) = http_connect_on(listener, AUTH, Some(server));
 
         // A name that resolves nowhere: only the proxy can reach it (it tunnels to
         // `server`).
@@ -41,10 +40,7 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
             .connect()
             .await
             .unwrap();
-        assert_eq!(
-            targets.recv().await.unwrap(),
-            format!("echo.example:{}", server.port())
-        );
+        assert_eq!(targets.next(), format!("echo.example:{}", server.port()));
         let text = Message::text("via the environment's proxy");
         ws.send(text.clone()).await.unwrap();
         let echo = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
@@ -60,6 +56,6 @@ fn the_environment_names_the_proxy_and_loopback_stays_direct() {
         ws.send(Message::text("direct")).await.unwrap();
         let echo = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
         assert_eq!(echo, Message::text("direct"));
-        assert!(targets.try_recv().is_err());
+        assert!(targets.so_far().is_empty());
     });
 }

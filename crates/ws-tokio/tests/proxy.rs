@@ -11,8 +11,9 @@ use tokio::time::timeout;
 use ws_handshake::UsageError;
 use ws_tokio::{ClientStream, Config, ConnectOptions, Error, Message, TunnelError, WebSocket};
 
-use support::{LIMIT, connect_proxy, echo_server, read_head, socks4_proxy, socks5_proxy};
+use support::{LIMIT, echo_server, read_head};
 use ws_handshake::socks::SocksError;
+use ws_test_proxies::{http_connect, socks4, socks5};
 
 /// `user:pass` in Basic credentials (RFC 7617).
 const AUTH: &str = "Basic dXNlcjpwYXNz";
@@ -20,14 +21,14 @@ const AUTH: &str = "Basic dXNlcjpwYXNz";
 #[tokio::test]
 async fn ws_through_an_authenticating_proxy() {
     let server = echo_server().await;
-    let (proxy, mut targets) = connect_proxy(AUTH).await;
+    let (proxy, targets) = http_connect(AUTH);
     let (mut ws, _) = through(
         &format!("ws://{server}/chat"),
         &format!("http://user:pass@{proxy}"),
     )
     .await
     .unwrap();
-    assert_eq!(targets.recv().await.unwrap(), server.to_string());
+    assert_eq!(targets.next(), server.to_string());
     ws.send(Message::text("through the tunnel")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
     assert_eq!(reply, Message::text("through the tunnel"));
@@ -36,14 +37,14 @@ async fn ws_through_an_authenticating_proxy() {
 #[tokio::test]
 async fn ws_through_a_socks5_proxy() {
     let server = echo_server().await;
-    let (proxy, mut targets) = socks5_proxy("user", "pass").await;
+    let (proxy, targets) = socks5("user", "pass");
     let (mut ws, _) = through(
         &format!("ws://{server}/chat"),
         &format!("socks5://user:pass@{proxy}"),
     )
     .await
     .unwrap();
-    assert_eq!(targets.recv().await.unwrap(), server.to_string());
+    assert_eq!(targets.next(), server.to_string());
     ws.send(Message::text("through SOCKS")).await.unwrap();
     let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
     assert_eq!(reply, Message::text("through SOCKS"));
@@ -52,7 +53,7 @@ async fn ws_through_a_socks5_proxy() {
 #[tokio::test]
 async fn ws_through_a_socks4_proxy_by_address_and_by_name() {
     let server = echo_server().await;
-    let (proxy, mut targets) = socks4_proxy("alice").await;
+    let (proxy, targets) = socks4("alice");
     // An IPv4 target goes as SOCKS4; a name as SOCKS4a, for the proxy to resolve.
     let name = format!("localhost:{}", server.port());
     for (target, scheme) in [(server.to_string(), "socks4"), (name, "socks4a")] {
@@ -62,7 +63,7 @@ async fn ws_through_a_socks4_proxy_by_address_and_by_name() {
         )
         .await
         .unwrap();
-        assert_eq!(targets.recv().await.unwrap(), target);
+        assert_eq!(targets.next(), target);
         ws.send(Message::text("through SOCKS4")).await.unwrap();
         let reply = timeout(LIMIT, ws.recv()).await.unwrap().unwrap().unwrap();
         assert_eq!(reply, Message::text("through SOCKS4"));
@@ -93,7 +94,7 @@ async fn through(
 
 #[tokio::test]
 async fn socks5_refusals_are_typed() {
-    let (proxy, _targets) = socks5_proxy("user", "pass").await;
+    let (proxy, _targets) = socks5("user", "pass");
     for (credentials, expected) in [
         ("user:wrong@", SocksError::AuthenticationFailed(1)),
         ("", SocksError::NoAcceptableMethod),
@@ -113,7 +114,7 @@ async fn socks5_refusals_are_typed() {
 #[tokio::test]
 async fn a_proxy_refusal_carries_its_response() {
     let server = echo_server().await;
-    let (proxy, _targets) = connect_proxy(AUTH).await;
+    let (proxy, _targets) = http_connect(AUTH);
     // No credentials, then wrong ones: both refused.
     for credentials in ["", "user:wrong@"] {
         let refused = through(

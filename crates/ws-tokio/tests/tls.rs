@@ -6,13 +6,15 @@ mod support;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use ws_tokio::tls::TlsAcceptor;
 use ws_tokio::{ConnectOptions, Error, Message};
 
-use support::{certificate, connect_proxy, connect_proxy_tls, echo_server};
+use support::{certificate, echo_server};
 
 #[tokio::test]
 async fn wss_echo_with_a_generated_certificate() {
-    let (acceptor, client_config) = certificate();
+    let (server_config, client_config) = certificate();
+    let acceptor = TlsAcceptor::from(server_config.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -58,7 +60,8 @@ async fn wss_echo_with_a_generated_certificate() {
 
 #[tokio::test]
 async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
-    let (acceptor, client_config) = certificate();
+    let (server_config, client_config) = certificate();
+    let acceptor = TlsAcceptor::from(server_config.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -66,7 +69,7 @@ async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         support::echo(acceptor.accept(tcp).await.unwrap()).await;
     });
     // `user:pass`; the password percent-encoded.
-    let (proxy, mut targets) = connect_proxy("Basic dXNlcjpwOnNz").await;
+    let (proxy, targets) = ws_test_proxies::http_connect("Basic dXNlcjpwOnNz");
     let (mut ws, _) = ConnectOptions::new(&format!("wss://localhost:{port}/"))
         .unwrap()
         .tls_config(client_config)
@@ -76,7 +79,7 @@ async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
         .await
         .unwrap();
     // The proxy is asked for the host name, which the TLS certificate is checked against.
-    assert_eq!(targets.recv().await.unwrap(), format!("localhost:{port}"));
+    assert_eq!(targets.next(), format!("localhost:{port}"));
     ws.send(Message::text("hidden from the proxy"))
         .await
         .unwrap();
@@ -91,8 +94,9 @@ async fn wss_through_a_proxy_runs_tls_inside_the_tunnel() {
 
 #[tokio::test]
 async fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
-    let (acceptor, client_config) = certificate();
-    let (proxy, mut targets) = connect_proxy_tls(acceptor.clone(), "Basic dXNlcjpwYXNz").await;
+    let (server_config, client_config) = certificate();
+    let acceptor = TlsAcceptor::from(server_config.clone());
+    let (proxy, targets) = ws_test_proxies::https_connect(server_config, "Basic dXNlcjpwYXNz");
     let proxy_url = format!("https://user:pass@localhost:{}", proxy.port());
 
     // ws:// through it: the tunnel is inside TLS with the proxy.
@@ -105,7 +109,7 @@ async fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
         .connect()
         .await
         .unwrap();
-    assert_eq!(targets.recv().await.unwrap(), plain.to_string());
+    assert_eq!(targets.next(), plain.to_string());
     ws.send(Message::text("ws in TLS")).await.unwrap();
     let reply = tokio::time::timeout(support::LIMIT, ws.recv())
         .await
@@ -127,7 +131,7 @@ async fn an_https_proxy_is_reached_over_tls_for_ws_and_wss() {
         .connect()
         .await
         .unwrap();
-    assert_eq!(targets.recv().await.unwrap(), format!("localhost:{port}"));
+    assert_eq!(targets.next(), format!("localhost:{port}"));
     let large = "TLS in TLS ".repeat(10_000);
     ws.send(Message::text(large.clone())).await.unwrap();
     let reply = tokio::time::timeout(support::LIMIT, ws.recv())
@@ -184,7 +188,7 @@ async fn native_roots_come_from_the_platform_store() {
 
     // The child: the store is the generated certificate alone.
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
-    let acceptor = support::acceptor(read("cert.der"), read("key.der"));
+    let acceptor = TlsAcceptor::from(support::server_config(read("cert.der"), read("key.der")));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

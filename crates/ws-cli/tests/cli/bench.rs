@@ -174,10 +174,7 @@ fn http2_streams_share_connections() {
         .filter_map(|line| line.split(' ').next())
         .collect();
     peers.sort_unstable();
-    let streams: Vec<usize> = peers
-        .chunk_by(|a, b| a == b)
-        .map(<[&str]>::len)
-        .collect();
+    let streams: Vec<usize> = peers.chunk_by(|a, b| a == b).map(<[&str]>::len).collect();
     assert_eq!(streams.iter().sum::<usize>(), 5, "{log}");
     assert_eq!(streams.len(), 3, "{log}");
     assert!(streams.iter().all(|&count| count <= 2), "{log}");
