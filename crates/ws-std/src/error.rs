@@ -1,6 +1,6 @@
 //! The one error type of the adapter.
 
-use ws_endpoint::{AcceptError, ConnectionError, SendError};
+use ws_endpoint::{AcceptError, CloseCode, ConnectionError, SendError};
 
 /// Why a [`WebSocket`](crate::WebSocket) operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,17 +43,23 @@ pub enum Error {
         /// The `Location` header's value.
         location: String,
     },
-    /// (Server) the [`accept_with`](crate::accept_with) callback rejected the request, or
-    /// the request was a plain HTTP request; the response was sent.
-    #[error("the upgrade request was refused")]
-    Refused,
+    /// (Server) the request was answered with an error response: the
+    /// [`accept_with`](crate::accept_with) callback rejected it, or it was a plain HTTP
+    /// request rather than an upgrade.
+    #[error("the request was refused with status {0}")]
+    Refused(http::StatusCode),
     /// (Server) the callback's acceptance was invalid.
     #[error("invalid acceptance: {0}")]
     Accept(#[from] AcceptError),
-    /// The connection failed: a protocol error by the peer, or a timeout. The endpoint
-    /// sent the matching close code (see `ConnectionError::close_code`).
-    #[error("connection failed: {0}")]
-    Connection(#[from] ConnectionError),
+    /// The connection failed: the peer broke the protocol, a limit was passed, or a
+    /// timer expired (handshake, pong, idle, close).
+    #[error("connection failed: {error} (close code {close_code})")]
+    Connection {
+        /// What went wrong, from the endpoint.
+        error: ConnectionError,
+        /// The close code sent to the peer, or 1006 when none was sent.
+        close_code: CloseCode,
+    },
     /// A send was refused: the connection is closing, or misuse (e.g. a ping payload over
     /// 125 bytes).
     #[error("cannot send: {0}")]

@@ -199,7 +199,7 @@ impl<S: Transport> WebSocket<S> {
                         }
                         Decision::Reject(response) => {
                             self.endpoint.reject(&response, now)?;
-                            refusal = Some(Error::Refused);
+                            refusal = Some(Error::Refused(response.status()));
                         }
                     }
                 }
@@ -207,7 +207,7 @@ impl<S: Transport> WebSocket<S> {
                     let mut response = http::Response::new(&b"WebSocket endpoint\n"[..]);
                     *response.status_mut() = http::StatusCode::BAD_REQUEST;
                     self.endpoint.reject(&response, Instant::now())?;
-                    refusal = Some(Error::Refused);
+                    refusal = Some(Error::Refused(response.status()));
                 }
                 Event::Rejected(response) => refusal = Some(Error::Rejected(response)),
                 Event::Error(error) => self.error = Some(error),
@@ -216,7 +216,12 @@ impl<S: Transport> WebSocket<S> {
         }
         // The transport is closed: the handshake failed or was refused.
         Err(refusal
-            .or_else(|| self.error.take().map(Error::Connection))
+            .or_else(|| {
+                // No close frame is sent before the handshake is done.
+                let error = self.error.take()?;
+                let close_code = CloseCode::ABNORMAL;
+                Some(Error::Connection { error, close_code })
+            })
             .unwrap_or(Error::Closed))
     }
 
@@ -243,7 +248,13 @@ impl<S: Transport> WebSocket<S> {
             }
         }
         match &self.error {
-            Some(error) => Err(Error::Connection(error.clone())),
+            Some(error) => Err(Error::Connection {
+                error: error.clone(),
+                close_code: self
+                    .close_info
+                    .as_ref()
+                    .map_or(CloseCode::ABNORMAL, |info| info.code),
+            }),
             None => Ok(None),
         }
     }

@@ -147,7 +147,7 @@ fn callback_rejects() {
         }
         other => panic!("expected a rejection, got {other:?}"),
     }
-    assert!(matches!(server.join().unwrap(), Err(Error::Refused)));
+    assert!(matches!(server.join().unwrap(), Err(Error::Refused(s)) if s == 403));
 }
 
 #[test]
@@ -309,4 +309,21 @@ fn fed_replies_to_a_pipelined_burst_leave_before_the_burst_is_handled() {
     // One write per 16 replies while the burst is handled, not one at its end.
     let writes = server.join().unwrap();
     assert!(writes >= 4, "{writes} writes for 64 replies");
+}
+
+#[test]
+fn a_plain_http_request_is_refused_with_400() {
+    let (url, server) = serve(|stream| ws_std::accept(stream, Config::default()).map(|_| ()));
+    let addr = url.trim_start_matches("ws://").trim_end_matches("/chat");
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.write_all(b"GET /chat HTTP/1.1\r\nHost: example\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let refused = server.join().unwrap();
+    assert!(
+        matches!(refused, Err(Error::Refused(s)) if s == 400),
+        "{refused:?}"
+    );
 }

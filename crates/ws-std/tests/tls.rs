@@ -125,7 +125,10 @@ fn the_handshake_timeout_covers_the_tls_handshake() {
     assert!(
         matches!(
             result,
-            Err(Error::Connection(ConnectionError::HandshakeTimeout))
+            Err(Error::Connection {
+                error: ConnectionError::HandshakeTimeout,
+                ..
+            })
         ),
         "{result:?}"
     );

@@ -24,7 +24,11 @@ pub(crate) fn assert_pong_timeout(done: &mpsc::Receiver<Outcome>) {
         .recv_timeout(Duration::from_secs(10))
         .expect("the server gives up on a silent peer");
     assert!(
-        matches!(result, Err(Error::Connection(ConnectionError::PongTimeout))),
+        matches!(
+            result,
+            Err(Error::Connection { error: ConnectionError::PongTimeout, close_code })
+                if close_code == ws_endpoint::CloseCode::INTERNAL_ERROR
+        ),
         "{result:?}"
     );
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
