@@ -5,6 +5,31 @@
 //! not a runtime, so that blocking and async clients alike can be tested against them.
 //!
 //! Tests only: every error ends that one connection, which the client under test sees.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::{TcpListener, TcpStream};
+//!
+//! // A target that greets whoever connects.
+//! let target = TcpListener::bind("127.0.0.1:0")?;
+//! let target_addr = target.local_addr()?;
+//! std::thread::spawn(move || target.accept()?.0.write_all(b"hello"));
+//!
+//! // `user:pass` as Basic credentials.
+//! let (proxy, targets) = ws_test_proxies::http_connect("Basic dXNlcjpwYXNz");
+//! let mut tcp = TcpStream::connect(proxy)?;
+//! write!(
+//!     tcp,
+//!     "CONNECT {target_addr} HTTP/1.1\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n"
+//! )?;
+//! let head = ws_test_proxies::read_head(&mut tcp)?;
+//! assert!(head.starts_with("HTTP/1.1 200"));
+//! let mut greeting = String::new();
+//! tcp.read_to_string(&mut greeting)?;
+//! assert_eq!(greeting, "hello");
+//! assert_eq!(targets.next(), target_addr.to_string());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 
