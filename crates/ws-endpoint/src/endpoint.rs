@@ -102,6 +102,7 @@ impl Timers {
         *self = Timers::default();
     }
 
+    #[inline]
     fn earliest(&self) -> Option<Instant> {
         self.0.iter().flatten().min().copied()
     }
@@ -698,6 +699,7 @@ impl Endpoint {
 
     /// The next deadline the endpoint cares about: call
     /// [`handle_timeout`](Endpoint::handle_timeout) once it has passed.
+    #[inline] // Asked on every pass of an adapter's loop.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.transport == Transport::CloseNow {
             return None;

@@ -347,8 +347,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// The earliest of the endpoint's deadline, the buffer release and the end of the
     /// wait for a refused message before a close.
+    #[inline(always)]
     fn next_deadline(&self) -> Option<Instant> {
         // Asked on every pass: two comparisons rather than an iterator over an array.
+        #[inline(always)]
         fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
             match (a, b) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -363,7 +365,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Fires the endpoint's timers that are due and the buffer release, and arms the one
     /// `Sleep` for the next.
+    ///
+    /// Asked on every pass, about twice per message: the common case (the deadline is
+    /// the armed one, which has not elapsed) is checked inline, the rest out of line.
+    #[inline(always)]
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.next_deadline();
+        if deadline.is_none()
+            || (self.timer_registered && self.armed == deadline && !self.timer.is_elapsed())
+        {
+            return false;
+        }
+        self.fire_and_arm_timer(cx)
+    }
+
+    /// [`poll_timer`](Conn::poll_timer) past its common case: fires what is due, then
+    /// arms and registers the timer for the next deadline.
+    #[inline(never)]
+    fn fire_and_arm_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         while let Some(deadline) = self.next_deadline() {
             if self.armed != Some(deadline) {
